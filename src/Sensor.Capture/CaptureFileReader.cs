@@ -1,0 +1,265 @@
+using System.Buffers.Binary;
+using Sensor.Core;
+
+namespace Sensor.Capture;
+
+/// <summary>
+/// Reads classic pcap (µs/ns, either byte order) and pcapng (any number of sections and interfaces,
+/// per-interface link type and timestamp resolution) into <see cref="PacketBatch"/>es.
+/// Our own reader rather than libpcap's offline mode, so damage is located precisely: a truncated or
+/// impossible record ends the read with a <see cref="CaptureFault"/> naming the byte offset, and every
+/// packet before it has been delivered.
+/// </summary>
+public sealed class CaptureFileReader : IDisposable
+{
+    public const int MaxFrame = 1 << 18;           // libpcap's MAXIMUM_SNAPLEN: larger records are damage
+    private const int MaxPcapngBlock = 1 << 24;
+
+    private readonly Stream _stream;
+    private byte[] _buf = new byte[1 << 20];
+    private int _start, _end;
+    private long _bufFileOffset;                    // file offset of _buf[0]
+    private bool _eof;
+
+    private readonly bool _pcapng;
+    private bool _bigEndian;
+    private long _fracPerSecond;                    // classic pcap: 1e6 or 1e9
+    private int _linkType;                          // classic pcap
+    private int _snapLen;
+    private readonly List<Interface> _ifaces = [];
+    private readonly HashSet<int> _linkTypes = [];
+
+    private readonly record struct Interface(int LinkType, int SnapLen, long UnitsPerSecond, bool Pow2, long OffsetSeconds);
+
+    public string Path { get; }
+    public long Length { get; }
+    public long Packets { get; private set; }
+    public CaptureFault? Fault { get; private set; }
+    public string Format => _pcapng ? "pcapng" : _fracPerSecond == 1_000_000_000 ? "pcap-ns" : "pcap";
+    public IReadOnlyCollection<int> LinkTypes => _linkTypes;
+    /// <summary>File bytes consumed so far (for progress).</summary>
+    public long Position => _bufFileOffset + _start;
+
+    private CaptureFileReader(string path, Stream stream)
+    {
+        Path = path;
+        _stream = stream;
+        Length = stream.CanSeek ? stream.Length : -1;
+        if (!Ensure(4)) throw new CaptureFormatException(path, Length == 0 ? "empty file, not a capture" : "too short to be a capture");
+        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(_buf.AsSpan(_start));
+        switch (magic)
+        {
+            case 0xa1b2c3d4: _fracPerSecond = 1_000_000; break;
+            case 0xa1b23c4d: _fracPerSecond = 1_000_000_000; break;
+            case 0xd4c3b2a1: _fracPerSecond = 1_000_000; _bigEndian = true; break;
+            case 0x4d3cb2a1: _fracPerSecond = 1_000_000_000; _bigEndian = true; break;
+            case 0x0a0d0d0a: _pcapng = true; break;
+            default:
+                throw new CaptureFormatException(path, $"not a pcap or pcapng capture (starts with 0x{BinaryPrimitives.ReadUInt32BigEndian(_buf.AsSpan(_start)):x8})");
+        }
+        if (_pcapng)
+        {
+            if (!Ensure(12)) throw new CaptureFormatException(path, "pcapng section header truncated");
+            uint bom = BinaryPrimitives.ReadUInt32LittleEndian(_buf.AsSpan(_start + 8));
+            if (bom != 0x1A2B3C4D && bom != 0x4D3C2B1A) throw new CaptureFormatException(path, "pcapng section header has no valid byte-order magic");
+        }
+        else
+        {
+            if (!Ensure(24)) throw new CaptureFormatException(path, "pcap file header truncated");
+            var h = _buf.AsSpan(_start, 24);
+            _snapLen = (int)U32(h[16..]);
+            _linkType = (int)(U32(h[20..]) & 0xFFFF);   // upper bits carry FCS length flags
+            _linkTypes.Add(_linkType);
+            _start += 24;
+        }
+    }
+
+    public static CaptureFileReader Open(string path)
+    {
+        FileStream fs;
+        try
+        {
+            fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CaptureFormatException(path, e.Message);
+        }
+        try { return new CaptureFileReader(path, fs); }
+        catch { fs.Dispose(); throw; }
+    }
+
+    public static CaptureFileReader FromStream(string name, Stream s) => new(name, s);
+
+    private uint U32(ReadOnlySpan<byte> s) => _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(s) : BinaryPrimitives.ReadUInt32LittleEndian(s);
+    private ushort U16(ReadOnlySpan<byte> s) => _bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(s) : BinaryPrimitives.ReadUInt16LittleEndian(s);
+
+    /// <summary>Makes at least n bytes available at _start; false at end of file.</summary>
+    private bool Ensure(int n)
+    {
+        if (_end - _start >= n) return true;
+        if (_eof) return false;
+        if (n > _buf.Length)
+        {
+            var nb = new byte[Math.Max(n, _buf.Length * 2)];
+            Buffer.BlockCopy(_buf, _start, nb, 0, _end - _start);
+            _bufFileOffset += _start; _end -= _start; _start = 0; _buf = nb;
+        }
+        else if (_start > 0)
+        {
+            Buffer.BlockCopy(_buf, _start, _buf, 0, _end - _start);
+            _bufFileOffset += _start; _end -= _start; _start = 0;
+        }
+        while (_end - _start < n)
+        {
+            int r = _stream.Read(_buf, _end, _buf.Length - _end);
+            if (r <= 0) { _eof = true; return false; }
+            _end += r;
+        }
+        return true;
+    }
+
+    private bool AtEnd() => !Ensure(1);
+
+    /// <summary>
+    /// Appends frames to <paramref name="batch"/> until it is full or the file ends.
+    /// Returns false when nothing more can be read (end of file, or <see cref="Fault"/> is set).
+    /// </summary>
+    public bool ReadBatch(PacketBatch batch)
+    {
+        if (Fault != null) return false;
+        int before = batch.Count;
+        while (!batch.IsFull)
+        {
+            var res = _pcapng ? NextPcapng(batch) : NextPcap(batch);
+            if (res == Step.Full || res == Step.End) break;
+        }
+        return batch.Count > before;
+    }
+
+    private enum Step { Added, Skipped, Full, End }
+
+    private Step NextPcap(PacketBatch batch)
+    {
+        if (AtEnd()) return Step.End;
+        long off = Position;
+        if (!Ensure(16)) return SetFault(off, $"truncated record header ({_end - _start} of 16 bytes)");
+        var h = _buf.AsSpan(_start, 16);
+        long sec = U32(h), frac = U32(h[4..]);
+        int incl = (int)Math.Min(U32(h[8..]), int.MaxValue), orig = (int)Math.Min(U32(h[12..]), int.MaxValue);
+        int limit = Math.Max(MaxFrame, _snapLen > 0 && _snapLen <= MaxPcapngBlock ? _snapLen : 0);
+        if (incl > limit) return SetFault(off, $"impossible record length {incl} (limit {limit})");
+        if (incl > batch.Free && batch.Count > 0) return Step.Full;
+        if (!Ensure(16 + incl)) return SetFault(off, $"truncated record: {incl} bytes announced, {_end - _start - 16} present");
+        var dst = batch.Add(Timestamp.FromUnix(sec, frac, _fracPerSecond), incl, orig, _linkType, off);
+        _buf.AsSpan(_start + 16, incl).CopyTo(dst);
+        _start += 16 + incl;
+        Packets++;
+        return Step.Added;
+    }
+
+    private Step NextPcapng(PacketBatch batch)
+    {
+        if (AtEnd()) return Step.End;
+        long off = Position;
+        if (!Ensure(12)) return SetFault(off, $"truncated block header ({_end - _start} bytes)");
+        uint type = BinaryPrimitives.ReadUInt32LittleEndian(_buf.AsSpan(_start));
+        if (type == 0x0A0D0D0A)
+        {
+            // A section header fixes the byte order of everything up to the next one.
+            uint bom = BinaryPrimitives.ReadUInt32LittleEndian(_buf.AsSpan(_start + 8));
+            if (bom == 0x1A2B3C4D) _bigEndian = false;
+            else if (bom == 0x4D3C2B1A) _bigEndian = true;
+            else return SetFault(off, "section header with invalid byte-order magic");
+            _ifaces.Clear();
+        }
+        else type = U32(_buf.AsSpan(_start));
+        uint totalU = U32(_buf.AsSpan(_start + 4));
+        if (totalU < 12 || totalU % 4 != 0 || totalU > MaxPcapngBlock) return SetFault(off, $"impossible block length {totalU}");
+        int total = (int)totalU;
+        if (!Ensure(total)) return SetFault(off, $"truncated block: {total} bytes announced, {_end - _start} present");
+        var block = _buf.AsSpan(_start, total);
+        var body = block[8..(total - 4)];
+        Step step = Step.Skipped;
+        switch (type)
+        {
+            case 1: // Interface Description Block
+                if (body.Length < 8) return SetFault(off, "interface description block too short");
+                {
+                    int lt = U16(body), snap = (int)U32(body[4..]);
+                    long units = 1_000_000; bool pow2 = false; long tsOffset = 0;
+                    var opts = body[8..];
+                    while (opts.Length >= 4)
+                    {
+                        int code = U16(opts), len = U16(opts[2..]);
+                        if (code == 0 || 4 + len > opts.Length) break;
+                        var v = opts.Slice(4, len);
+                        if (code == 9 && len >= 1)
+                        {
+                            int r = v[0] & 0x7f;
+                            pow2 = (v[0] & 0x80) != 0;
+                            units = pow2 ? (r < 63 ? 1L << r : 1L << 62) : (r <= 18 ? Pow10(r) : Pow10(18));
+                        }
+                        else if (code == 14 && len >= 8) tsOffset = _bigEndian ? BinaryPrimitives.ReadInt64BigEndian(v) : BinaryPrimitives.ReadInt64LittleEndian(v);
+                        opts = opts[(4 + ((len + 3) & ~3))..];
+                    }
+                    _ifaces.Add(new Interface(lt, snap, units, pow2, tsOffset));
+                    _linkTypes.Add(lt);
+                }
+                break;
+            case 6: // Enhanced Packet Block
+            case 2: // Packet Block (obsolete)
+                {
+                    if (body.Length < 20) return SetFault(off, "packet block too short");
+                    int ifId = type == 6 ? (int)U32(body) : U16(body);
+                    ulong tsRaw = ((ulong)U32(body[4..]) << 32) | U32(body[8..]);
+                    int cap = (int)Math.Min(U32(body[12..]), int.MaxValue), orig = (int)Math.Min(U32(body[16..]), int.MaxValue);
+                    if (cap > body.Length - 20) return SetFault(off, $"packet length {cap} exceeds its block");
+                    if (ifId >= _ifaces.Count) return SetFault(off, $"packet refers to undefined interface {ifId}");
+                    if (cap > batch.Free && batch.Count > 0) return Step.Full;
+                    var ifc = _ifaces[ifId];
+                    var dst = batch.Add(IfaceTime(ifc, tsRaw), cap, orig, ifc.LinkType, off);
+                    body.Slice(20, cap).CopyTo(dst);
+                    Packets++;
+                    step = Step.Added;
+                }
+                break;
+            case 3: // Simple Packet Block: interface 0, no timestamp
+                {
+                    if (body.Length < 4) return SetFault(off, "simple packet block too short");
+                    if (_ifaces.Count == 0) return SetFault(off, "simple packet block before any interface");
+                    var ifc = _ifaces[0];
+                    int orig = (int)Math.Min(U32(body), int.MaxValue);
+                    int cap = Math.Min(orig, body.Length - 4);
+                    if (ifc.SnapLen > 0) cap = Math.Min(cap, ifc.SnapLen);
+                    if (cap > batch.Free && batch.Count > 0) return Step.Full;
+                    var dst = batch.Add(0, cap, orig, ifc.LinkType, off);
+                    body.Slice(4, cap).CopyTo(dst);
+                    Packets++;
+                    step = Step.Added;
+                }
+                break;
+        }
+        _start += total;
+        return step;
+    }
+
+    private static long Pow10(int n) { long v = 1; for (int i = 0; i < n; i++) v *= 10; return v; }
+
+    private static long IfaceTime(in Interface ifc, ulong raw)
+    {
+        long units = ifc.UnitsPerSecond;
+        long sec = (long)(raw / (ulong)units), frac = (long)(raw % (ulong)units);
+        long ticks = units >= Timestamp.TicksPerSecond ? frac / (units / Timestamp.TicksPerSecond)
+            : (long)((double)frac * Timestamp.TicksPerSecond / units);
+        return (sec + ifc.OffsetSeconds) * Timestamp.TicksPerSecond + ticks;
+    }
+
+    private Step SetFault(long offset, string reason)
+    {
+        Fault = new CaptureFault(Path, offset, reason, Packets);
+        return Step.End;
+    }
+
+    public void Dispose() => _stream.Dispose();
+}

@@ -313,6 +313,12 @@ public sealed class TcpReassembler
         _active.Set(_conns.Count);
     }
 
+    /// <summary>Lets packet time advance without a segment (idle shards); sweeps at most once a second.</summary>
+    public void Tick(long now)
+    {
+        if (now - _lastSweep > Timestamp.TicksPerSecond) Sweep(now, force: false);
+    }
+
     /// <summary>Expires idle connections by packet time. With force, uses a shorter timeout to make room.</summary>
     public void Sweep(long now, bool force)
     {

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Sensor.Host.Pipeline;
+using Sensor.Host.Replay;
+using Sensor.Storage;
+
+namespace Sensor.Cli;
+
+internal static class ReplayCommand
+{
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "pcap/pcapng files, directories or globs" };
+        var db = new Option<string>("--db") { Description = "DuckDB file to write", DefaultValueFactory = _ => "sensor.duckdb" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "no progress line and no summary" };
+        var strict = new Option<bool>("--strict") { Description = "exit 2 when a capture is damaged part-way" };
+        var workers = new Option<int?>("--workers") { Description = "flow workers (default: one per core)" };
+        var bodyLimit = new Option<int?>("--body-limit") { Description = "decoded body bytes kept per message for analysis" };
+        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit };
+        cmd.SetAction(async (pr, ct) =>
+        {
+            var (inputs, missing) = InputFiles.Expand(pr.GetValue(files)!);
+            foreach (var m in missing) Console.Error.WriteLine($"sensor: {m}: no such file or directory");
+            if (inputs.Count == 0)
+            {
+                if (missing.Count == 0) Console.Error.WriteLine("sensor: no capture files found");
+                return 2;
+            }
+            var opt = new PipelineOptions();
+            if (pr.GetValue(workers) is int w and > 0) opt = opt with { Workers = w };
+            if (pr.GetValue(bodyLimit) is int bl and >= 0) opt = opt with { Http = opt.Http with { BodyCaptureLimit = bl } };
+            bool isQuiet = pr.GetValue(quiet);
+            var dbPath = pr.GetValue(db)!;
+            var progress = !isQuiet && !Console.IsErrorRedirected ? new ProgressLine() : null;
+            var runner = new ReplayRunner(opt);
+            ReplayResult result;
+            try
+            {
+                result = await runner.RunAsync(inputs, dbPath, progress == null ? null : progress.Report, ct);
+            }
+            finally { progress?.Clear(); }
+
+            int rc = missing.Count > 0 ? 2 : 0;
+            foreach (var f in result.Files)
+            {
+                if (f.FormatError != null) { Console.Error.WriteLine($"sensor: {f.Path}: {f.FormatError}"); rc = 2; }
+                else if (f.Fault != null)
+                {
+                    Console.Error.WriteLine($"sensor: warning: {f.Fault}");
+                    if (pr.GetValue(strict)) rc = 2;
+                }
+            }
+            if (!isQuiet) Summary.Print(dbPath, result);
+            return rc;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,65 @@
+using DuckDB.NET.Data;
+using Sensor.Host.Replay;
+
+namespace Sensor.Cli;
+
+/// <summary>What a replay found, printed after the run: volumes, hosts, top endpoints, drops and warnings.</summary>
+internal static class Summary
+{
+    public static void Print(string dbPath, ReplayResult r)
+    {
+        var o = Console.Out;
+        long packets = r.Files.Sum(f => f.Packets);
+        long bytes = r.Files.Sum(f => f.Bytes);
+        o.WriteLine($"Replayed {r.Files.Count} file(s), {bytes / 1e6:F1} MB, {packets:N0} packets in {r.Elapsed.TotalSeconds:F2} s into {dbPath} (run {r.RunId})");
+        o.WriteLine($"HTTP transactions: {r.Transactions:N0}");
+        if (File.Exists(dbPath) && r.Transactions > 0)
+        {
+            using var c = new DuckDBConnection($"Data Source={dbPath};ACCESS_MODE=READ_ONLY");
+            c.Open();
+            var s = Rows(c, $"select count(*), count(distinct coalesce(host, server_ip || ':' || server_port)), count(*) filter (where complete), count(*) filter (where status is null) from http_transactions where run_id = {r.RunId}")[0];
+            o.WriteLine($"  complete: {s[2]}, without response: {s[3]}, hosts: {s[1]}");
+            o.WriteLine();
+            o.WriteLine("Hosts:");
+            foreach (var h in Rows(c, $"select coalesce(host, server_ip || ':' || server_port) h, count(*) n from http_transactions where run_id = {r.RunId} group by h order by n desc, h limit 10"))
+                o.WriteLine($"  {h[1],8}  {h[0]}");
+            o.WriteLine();
+            o.WriteLine("Top endpoints:");
+            foreach (var e in Rows(c, $"select method, coalesce(host, server_ip) h, path, count(*) n, string_agg(distinct cast(status as varchar), ',' order by cast(status as varchar)) from http_transactions where run_id = {r.RunId} group by all order by n desc, path limit 10"))
+                o.WriteLine($"  {e[3],8}  {e[0],-7} {e[1]}{Trunc(e[2]?.ToString(), 70)}  [{e[4]}]");
+        }
+        var notable = r.Counters.Where(c => c.Value > 0 && IsWarning(c.Name)).ToList();
+        o.WriteLine();
+        if (notable.Count == 0) o.WriteLine("Drops/warnings: none");
+        else
+        {
+            o.WriteLine("Drops/warnings:");
+            foreach (var c in notable) o.WriteLine($"  {c.Stage}.{c.Name} = {c.Value:N0}  ({c.Description})");
+        }
+        foreach (var f in r.Files.Where(f => f.Fault != null)) o.WriteLine($"  damaged capture: {f.Fault}");
+        foreach (var f in r.Files.Where(f => f.FormatError != null)) o.WriteLine($"  not read: {f.Path}: {f.FormatError}");
+    }
+
+    private static bool IsWarning(string name) =>
+        name.Contains("drop") || name.Contains("gap") || name.Contains("malformed") || name.Contains("timeout") || name.Contains("error")
+        || name.Contains("garbage") || name.Contains("non_http") || name.Contains("orphan") || name.Contains("lost") || name.Contains("bomb")
+        || name.Contains("too_large") || name.Contains("truncated") || name.Contains("overflow") || name.Contains("conflict") || name.Contains("bad_")
+        || name.Contains("invalid") || name.Contains("unsupported") || name.Contains("too_deep") || name.Contains("full");
+
+    private static string Trunc(string? s, int n) => s == null ? "" : s.Length <= n ? s : s[..(n - 1)] + "…";
+
+    private static List<object?[]> Rows(DuckDBConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        using var rd = cmd.ExecuteReader();
+        var list = new List<object?[]>();
+        while (rd.Read())
+        {
+            var row = new object?[rd.FieldCount];
+            for (int i = 0; i < row.Length; i++) row[i] = rd.IsDBNull(i) ? null : rd.GetValue(i);
+            list.Add(row);
+        }
+        return list;
+    }
+}

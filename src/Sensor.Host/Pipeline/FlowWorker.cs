@@ -1,0 +1,83 @@
+using System.Threading.Channels;
+using Sensor.Core;
+using Sensor.Http;
+using Sensor.Reassembly;
+using Sensor.Storage;
+
+namespace Sensor.Host.Pipeline;
+
+/// <summary>
+/// One flow worker: owns the connections of its shard (reassembly, HTTP sessions), runs the analyzers
+/// on each finished transaction, flattens it to a row and hands rows to storage in batches.
+/// Nothing here is shared with other workers, so the per-packet path takes no locks.
+/// </summary>
+internal sealed class FlowWorker
+{
+    private readonly int _id;
+    private readonly TcpReassembler _reasm;
+    private readonly IHttpAnalyzer[] _analyzers;
+    private readonly ChannelWriter<TransactionRow[]> _rows;
+    private readonly int _rowsPerBatch;
+    private List<TransactionRow> _pending;
+    private readonly Counter _analyzerErrors;
+    private long _now;
+
+    public FlowWorker(int id, PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, ChannelWriter<TransactionRow[]> rows)
+    {
+        _id = id;
+        _rows = rows;
+        _rowsPerBatch = opt.RowsPerBatch;
+        _pending = new List<TransactionRow>(_rowsPerBatch);
+        var httpCounters = new HttpCounters(counters);
+        _reasm = new TcpReassembler(counters, opt.Reassembly, c => new HttpSession(c, opt.Http, httpCounters, OnTransaction));
+        _analyzers = analyzers.Select(f => f.Create(id)).ToArray();
+        _analyzerErrors = counters.Create("analysis", "analyzer_errors", "transactions an analyzer failed on (skipped by that analyzer)");
+    }
+
+    public void Run(ChannelReader<SegmentBatch> input, Action<SegmentBatch> recycle)
+    {
+        while (ChannelSync.Read(input, out var batch))
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                ref var e = ref batch.Items[i];
+                _now = e.Ts;
+                _reasm.Process(e.Key, e.FromA, e.Info, batch.Data.AsSpan(e.Offset, e.Length), e.Ts);
+            }
+            if (batch.Now > _now) { _now = batch.Now; _reasm.Tick(_now); }
+            recycle(batch);
+            FlushRows();
+        }
+    }
+
+    public void Finish(long endTs)
+    {
+        _reasm.FlushAll(Math.Max(endTs, _now));
+        foreach (var a in _analyzers)
+        {
+            try { a.Complete(); }
+            catch (Exception) { _analyzerErrors.Inc(); }
+        }
+        FlushRows();
+    }
+
+    private void OnTransaction(HttpTransaction t)
+    {
+        foreach (var a in _analyzers)
+        {
+            // An analyzer bug must not lose the transaction or stop the sensor; it is counted.
+            try { a.OnTransaction(t); }
+            catch (Exception) { _analyzerErrors.Inc(); }
+        }
+        _pending.Add(TransactionRow.From(t));
+        t.ReleaseBodies();
+        if (_pending.Count >= _rowsPerBatch) FlushRows();
+    }
+
+    private void FlushRows()
+    {
+        if (_pending.Count == 0) return;
+        ChannelSync.Write(_rows, _pending.ToArray());
+        _pending.Clear();
+    }
+}

@@ -1,0 +1,40 @@
+using Sensor.Core;
+using Sensor.Reassembly;
+
+namespace Sensor.Host.Pipeline;
+
+internal struct SegmentEntry
+{
+    public FlowKey Key;
+    public bool FromA;
+    public SegmentInfo Info;
+    public int Offset, Length;
+    public long Ts;
+}
+
+/// <summary>TCP segments for one worker, payloads copied into one buffer: the decoder→worker hand-off unit.</summary>
+internal sealed class SegmentBatch
+{
+    public byte[] Data = new byte[256 * 1024];
+    public SegmentEntry[] Items = new SegmentEntry[2048];
+    public int Count, Used;
+    /// <summary>Latest packet time the decoder has seen, so idle workers still advance their clock.</summary>
+    public long Now;
+
+    public bool Fits(int len) => Count < Items.Length && Used + len <= Data.Length;
+
+    public void Add(in FlowKey key, bool fromA, in SegmentInfo info, ReadOnlySpan<byte> payload, long ts)
+    {
+        if (Used + payload.Length > Data.Length)
+        {
+            // Only an empty batch gets here with a big payload (jumbo/TSO): grow instead of splitting.
+            Array.Resize(ref Data, Math.Max(Data.Length * 2, Used + payload.Length));
+        }
+        ref var e = ref Items[Count++];
+        e.Key = key; e.FromA = fromA; e.Info = info; e.Offset = Used; e.Length = payload.Length; e.Ts = ts;
+        payload.CopyTo(Data.AsSpan(Used));
+        Used += payload.Length;
+    }
+
+    public void Reset() { Count = 0; Used = 0; Now = 0; }
+}

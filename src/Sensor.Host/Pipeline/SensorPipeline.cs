@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Sensor.Capture;
+using Sensor.Core;
+using Sensor.Decode;
+using Sensor.Http;
+using Sensor.Reassembly;
+using Sensor.Storage;
+
+namespace Sensor.Host.Pipeline;
+
+/// <summary>
+/// source → decoder → N flow workers (sharded by flow hash) → row sink, joined by bounded channels and
+/// run on dedicated threads. Replay sources wait when the input is full; live sources drop and count.
+/// Batches carry thousands of packets or segments and are recycled, so queue traffic and allocation per
+/// packet stay near zero.
+/// </summary>
+public sealed class SensorPipeline
+{
+    private readonly PipelineOptions _opt;
+    private readonly CounterRegistry _counters;
+    private readonly Channel<PacketBatch> _input;
+    private readonly Channel<SegmentBatch>[] _toWorkers;
+    private readonly Channel<TransactionRow[]> _rows;
+    private readonly ConcurrentBag<PacketBatch> _freePackets = [];
+    private readonly ConcurrentBag<SegmentBatch> _freeSegments = [];
+    private readonly FlowWorker[] _workers;
+    private readonly PacketDecoder _decoder;
+    private readonly List<Thread> _threads = [];
+    private readonly Func<ChannelReader<TransactionRow[]>, Task> _sink;
+    private Task? _sinkTask;
+    private long _lastTs;
+    private readonly Counter _inputPackets, _inputDrops, _inputDroppedBatches, _packetQueueDepth;
+    private Exception? _failure;
+
+    public CounterRegistry Counters => _counters;
+
+    public SensorPipeline(PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, Func<ChannelReader<TransactionRow[]>, Task> sink)
+    {
+        _opt = opt;
+        _counters = counters;
+        _sink = sink;
+        _inputPackets = counters.Create("pipeline", "packets_in", "packets handed to the pipeline");
+        _inputDrops = counters.Create("pipeline", "input_queue_drops", "packets dropped because the input queue was full (live capture only)");
+        _inputDroppedBatches = counters.Create("pipeline", "input_queue_dropped_batches", "packet batches dropped at the full input queue (live capture only)");
+        _packetQueueDepth = counters.Create("pipeline", "input_queue_depth", "packet batches waiting for the decoder (gauge)");
+        var mode = opt.Live ? BoundedChannelFullMode.DropWrite : BoundedChannelFullMode.Wait;
+        // DropWrite still reports success from TryWrite: drops are only visible through this callback.
+        _input = Channel.CreateBounded<PacketBatch>(new BoundedChannelOptions(opt.PacketQueueBatches)
+        { FullMode = mode, SingleReader = true, SingleWriter = false },
+            dropped => { _inputDrops.Add(dropped.Count); _inputDroppedBatches.Inc(); Recycle(dropped); });
+        _toWorkers = new Channel<SegmentBatch>[opt.Workers];
+        _workers = new FlowWorker[opt.Workers];
+        _rows = Channel.CreateBounded<TransactionRow[]>(new BoundedChannelOptions(opt.RowQueueBatches)
+        { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = false });
+        for (int i = 0; i < opt.Workers; i++)
+        {
+            _toWorkers[i] = Channel.CreateBounded<SegmentBatch>(new BoundedChannelOptions(opt.SegmentQueueBatches)
+            { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
+            _workers[i] = new FlowWorker(i, opt, counters, analyzers, _rows.Writer);
+        }
+        _decoder = new PacketDecoder(counters);
+    }
+
+    public void Start()
+    {
+        _sinkTask = Task.Run(() => _sink(_rows.Reader));
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            int id = i;
+            StartThread($"sensor-worker-{id}", () => _workers[id].Run(_toWorkers[id].Reader, b => { b.Reset(); _freeSegments.Add(b); }));
+        }
+        StartThread("sensor-decoder", DecodeLoop);
+    }
+
+    private void StartThread(string name, Action body)
+    {
+        var t = new Thread(() =>
+        {
+            try { body(); }
+            catch (Exception e)
+            {
+                // A bug in a stage must end the run visibly, not hang the other stages.
+                Interlocked.CompareExchange(ref _failure, e, null);
+                _input.Writer.TryComplete(e);
+                foreach (var c in _toWorkers) c.Writer.TryComplete(e);
+                _rows.Writer.TryComplete(e);
+            }
+        })
+        { IsBackground = true, Name = name };
+        _threads.Add(t);
+        t.Start();
+    }
+
+    /// <summary>An empty batch for a source to fill.</summary>
+    public PacketBatch RentBatch() => _freePackets.TryTake(out var b) ? b : new PacketBatch();
+
+    private void Recycle(PacketBatch b) { b.Reset(); _freePackets.Add(b); }
+
+    /// <summary>Replay: waits while the input queue is full (never drops).</summary>
+    public async ValueTask SubmitAsync(PacketBatch batch, CancellationToken ct = default)
+    {
+        _inputPackets.Add(batch.Count);
+        await _input.Writer.WriteAsync(batch, ct).ConfigureAwait(false);
+        _packetQueueDepth.Set(_input.Reader.Count);
+    }
+
+    /// <summary>Live: never waits; a full queue drops the batch and counts its packets.</summary>
+    public void Submit(PacketBatch batch)
+    {
+        _inputPackets.Add(batch.Count);
+        if (!_input.Writer.TryWrite(batch))
+        {
+            _inputDrops.Add(batch.Count); _inputDroppedBatches.Inc(); Recycle(batch);
+        }
+        _packetQueueDepth.Set(_input.Reader.Count);
+    }
+
+    private void DecodeLoop()
+    {
+        int n = _workers.Length;
+        var current = new SegmentBatch?[n];
+        var pkt = new TcpPacket();
+        while (ChannelSync.Read(_input.Reader, out var batch))
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                ref var r = ref batch.Records[i];
+                if (r.Timestamp > _lastTs) _lastTs = r.Timestamp;
+                if (_decoder.Decode(batch.Data(r), r.LinkType, r.Timestamp, ref pkt) != DecodeResult.Tcp) continue;
+                var key = FlowKey.Create(pkt.Src, pkt.SrcPort, pkt.Dst, pkt.DstPort, out bool fromA);
+                int shard = n == 1 ? 0 : (int)(key.ShardHash() % (uint)n);
+                var sb = current[shard];
+                if (sb != null && !sb.Fits(pkt.Payload.Length)) { Send(shard, sb); sb = null; }
+                sb ??= current[shard] = _freeSegments.TryTake(out var fb) ? fb : new SegmentBatch();
+                var f = pkt.Flags;
+                var info = new SegmentInfo(pkt.Seq, pkt.Ack, (f & TcpFlags.Syn) != 0, (f & TcpFlags.Ack) != 0,
+                    (f & TcpFlags.Fin) != 0, (f & TcpFlags.Rst) != 0, pkt.MissingBytes);
+                sb.Add(key, fromA, info, pkt.Payload, r.Timestamp);
+            }
+            Recycle(batch);
+            _packetQueueDepth.Set(_input.Reader.Count);
+            _decoder.Sweep(_lastTs);
+            // Hand over what this input batch produced, so latency stays bounded by one batch.
+            for (int s = 0; s < n; s++)
+            {
+                var sb = current[s];
+                if (sb == null) continue;
+                Send(s, sb);
+                current[s] = null;
+            }
+        }
+        _decoder.Finish();
+        foreach (var c in _toWorkers) c.Writer.TryComplete();
+
+        void Send(int shard, SegmentBatch sb)
+        {
+            sb.Now = _lastTs;
+            ChannelSync.Write(_toWorkers[shard].Writer, sb);
+        }
+    }
+
+    /// <summary>No more input: drains every queue, flushes all connections and waits for storage.</summary>
+    public async Task CompleteAsync()
+    {
+        _input.Writer.TryComplete();
+        // Workers finish after the decoder has completed their channels; each then flushes its flows.
+        var decoder = _threads[^1];
+        await Task.Run(() => decoder.Join()).ConfigureAwait(false);
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            await Task.Run(() => _threads[i].Join()).ConfigureAwait(false);
+        }
+        if (_failure == null)
+        {
+            foreach (var w in _workers) w.Finish(_lastTs);
+        }
+        _rows.Writer.TryComplete(_failure);
+        if (_sinkTask != null) await _sinkTask.ConfigureAwait(false);
+        if (_failure != null) throw new InvalidOperationException("pipeline stage failed", _failure);
+    }
+
+    public long LastPacketTime => _lastTs;
+}

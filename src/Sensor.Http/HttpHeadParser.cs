@@ -1,0 +1,201 @@
+using System.Buffers;
+using System.Text;
+
+namespace Sensor.Http;
+
+/// <summary>
+/// Restartable parser for an HTTP/1.x start line and header section over a <see cref="ReadOnlySequence{T}"/>,
+/// in the manner of Kestrel's HttpParser: it consumes nothing until the whole head is present and
+/// answers NeedMore otherwise, so the caller simply retries with more bytes. A start line that cannot be
+/// HTTP is rejected as soon as its first bytes are seen, so garbage is skipped without waiting for a newline.
+/// </summary>
+public static class HttpHeadParser
+{
+    public enum Result { Ok, NeedMore, Invalid, TooLarge }
+
+    public const int MaxStartLine = 16 * 1024;
+
+    public static Result TryParse(in ReadOnlySequence<byte> input, bool isRequest, int maxHead, out HttpHead? head, out long consumed)
+    {
+        head = null; consumed = 0;
+        var reader = new SequenceReader<byte>(input);
+        // Start line.
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> first, (byte)'\n'))
+        {
+            var prefix = input.Length > 64 ? input.Slice(0, 64) : input;
+            if (!PlausibleStart(ToSpan(prefix, stackalloc byte[64]), isRequest)) return Result.Invalid;
+            return input.Length > MaxStartLine ? Result.Invalid : Result.NeedMore;
+        }
+        if (first.Length > MaxStartLine) return Result.Invalid;
+        var h = new HttpHead { IsRequest = isRequest };
+        byte[]? rented = null;
+        try
+        {
+            var line = TrimCr(ToSpan(first, ref rented));
+            if (!(isRequest ? ParseRequestLine(line, h) : ParseStatusLine(line, h))) return Result.Invalid;
+        }
+        finally { if (rented != null) ArrayPool<byte>.Shared.Return(rented); }
+
+        long headersStart = reader.Consumed;
+        // Header lines until the empty line.
+        while (true)
+        {
+            if (!reader.TryReadTo(out ReadOnlySequence<byte> l, (byte)'\n'))
+                return reader.Consumed + reader.Remaining > maxHead ? Result.TooLarge : Result.NeedMore;
+            if (reader.Consumed > maxHead) return Result.TooLarge;
+            bool empty = l.Length == 0 || (l.Length == 1 && l.FirstSpan[0] == (byte)'\r');
+            if (empty) break;
+        }
+        long headersEnd = reader.Consumed;
+        consumed = headersEnd;
+        h.HeadBytes = (int)headersEnd;
+
+        var section = input.Slice(headersStart, headersEnd - headersStart);
+        byte[]? rent2 = null;
+        try
+        {
+            var bytes = ToSpan(section, ref rent2);
+            ParseHeaders(bytes, h);
+        }
+        finally { if (rent2 != null) ArrayPool<byte>.Shared.Return(rent2); }
+        head = h;
+        return Result.Ok;
+    }
+
+    private static ReadOnlySpan<byte> ToSpan(in ReadOnlySequence<byte> seq, Span<byte> scratch)
+    {
+        if (seq.IsSingleSegment) return seq.FirstSpan;
+        int n = (int)Math.Min(seq.Length, scratch.Length);
+        seq.Slice(0, n).CopyTo(scratch);
+        return scratch[..n];
+    }
+
+    private static ReadOnlySpan<byte> ToSpan(in ReadOnlySequence<byte> seq, ref byte[]? rented)
+    {
+        if (seq.IsSingleSegment) return seq.FirstSpan;
+        rented = ArrayPool<byte>.Shared.Rent((int)seq.Length);
+        seq.CopyTo(rented);
+        return rented.AsSpan(0, (int)seq.Length);
+    }
+
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> s) => s.Length > 0 && s[^1] == (byte)'\r' ? s[..^1] : s;
+
+    public static bool IsTokenChar(byte c) =>
+        c > 32 && c < 127 && c is not ((byte)'(' or (byte)')' or (byte)'<' or (byte)'>' or (byte)'@' or (byte)',' or (byte)';' or (byte)':'
+            or (byte)'\\' or (byte)'"' or (byte)'/' or (byte)'[' or (byte)']' or (byte)'?' or (byte)'=' or (byte)'{' or (byte)'}');
+
+    /// <summary>Could these bytes begin a start line? (Used to reject garbage early.)</summary>
+    public static bool PlausibleStart(ReadOnlySpan<byte> s, bool isRequest)
+    {
+        if (isRequest)
+        {
+            int i = 0;
+            while (i < s.Length && i < 32 && IsMethodChar(s[i])) i++;
+            if (i == s.Length) return i <= 32;
+            return i > 0 && s[i] == (byte)' ';
+        }
+        ReadOnlySpan<byte> http = "HTTP/"u8;
+        int n = Math.Min(s.Length, http.Length);
+        return s[..n].SequenceEqual(http[..n]);
+    }
+
+    private static bool IsMethodChar(byte c) => (c >= 'A' && c <= 'Z') || c == '-' || c == '_' || (c >= 'a' && c <= 'z');
+
+    private static bool ParseVersion(ReadOnlySpan<byte> v, HttpHead h)
+    {
+        if (v.Length != 8 || !v.StartsWith("HTTP/"u8) || !char.IsAsciiDigit((char)v[5]) || v[6] != '.' || !char.IsAsciiDigit((char)v[7])) return false;
+        h.Version = Encoding.ASCII.GetString(v);
+        return true;
+    }
+
+    private static bool ParseRequestLine(ReadOnlySpan<byte> line, HttpHead h)
+    {
+        int sp1 = line.IndexOf((byte)' ');
+        int sp2 = line.LastIndexOf((byte)' ');
+        if (sp1 <= 0 || sp1 > 32 || sp2 <= sp1 + 1) return false;
+        var method = line[..sp1];
+        foreach (var c in method) if (!IsMethodChar(c)) return false;
+        if (!ParseVersion(line[(sp2 + 1)..], h)) return false;
+        var target = line[(sp1 + 1)..sp2];
+        foreach (var c in target) if (c < 0x21 && c != ' ' || c == 0x7f) return false;
+        h.Method = Encoding.ASCII.GetString(method);
+        h.Target = Encoding.UTF8.GetString(target);
+        return true;
+    }
+
+    private static bool ParseStatusLine(ReadOnlySpan<byte> line, HttpHead h)
+    {
+        if (line.Length < 12 || !ParseVersion(line[..8], h) || line[8] != ' ') return false;
+        var code = line.Slice(9, 3);
+        foreach (var c in code) if (!char.IsAsciiDigit((char)c)) return false;
+        if (line.Length > 12 && line[12] != ' ') return false;
+        h.Status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+        h.Reason = line.Length > 13 ? Encoding.UTF8.GetString(line[13..]) : "";
+        return true;
+    }
+
+    private static void ParseHeaders(ReadOnlySpan<byte> section, HttpHead h)
+    {
+        h.RawHeaders = Encoding.UTF8.GetString(section);
+        var rest = section;
+        while (rest.Length > 0)
+        {
+            int lf = rest.IndexOf((byte)'\n');
+            var line = TrimCr(lf < 0 ? rest : rest[..lf]);
+            rest = lf < 0 ? default : rest[(lf + 1)..];
+            if (line.Length == 0) continue;
+            if (line[0] is (byte)' ' or (byte)'\t')
+            {
+                // obs-fold: continuation of the previous value.
+                if (h.Headers.Count == 0) { h.BadLines = true; continue; }
+                var prev = h.Headers[^1];
+                h.Headers[^1] = prev with { Value = prev.Value + " " + Encoding.UTF8.GetString(line.Trim((byte)' ').Trim((byte)'\t')) };
+                continue;
+            }
+            int colon = line.IndexOf((byte)':');
+            if (colon <= 0) { h.BadLines = true; continue; }
+            var name = line[..colon];
+            bool ok = true;
+            foreach (var c in name) if (!IsTokenChar(c)) { ok = false; break; }
+            if (!ok) { h.BadLines = true; continue; }
+            var value = line[(colon + 1)..].Trim((byte)' ').Trim((byte)'\t').Trim((byte)' ');
+            h.Headers.Add(new HttpHeader(Encoding.ASCII.GetString(name), Encoding.UTF8.GetString(value)));
+        }
+        foreach (var hd in h.Headers) Interpret(hd, h);
+    }
+
+    private static void Interpret(HttpHeader hd, HttpHead h)
+    {
+        var n = hd.Name;
+        if (n.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var part in hd.Value.Split(','))
+            {
+                if (!long.TryParse(part.Trim(), System.Globalization.NumberStyles.None, null, out long v)) { h.ConflictingLength = true; continue; }
+                if (h.ContentLength >= 0 && h.ContentLength != v) h.ConflictingLength = true;
+                else h.ContentLength = v;
+            }
+        }
+        else if (n.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+        {
+            var codings = hd.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (codings.Length > 0)
+            {
+                h.Chunked = codings[^1].Equals("chunked", StringComparison.OrdinalIgnoreCase);
+                h.OtherTransferCoding |= !h.Chunked || codings.Length > 1;
+            }
+        }
+        else if (n.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase))
+            h.ContentEncoding = h.ContentEncoding == null ? hd.Value : h.ContentEncoding + ", " + hd.Value;
+        else if (n.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) h.ContentType ??= hd.Value;
+        else if (n.Equals("Host", StringComparison.OrdinalIgnoreCase)) h.Host ??= hd.Value;
+        else if (n.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var t in hd.Value.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (t.Equals("close", StringComparison.OrdinalIgnoreCase)) h.ConnectionClose = true;
+            }
+        }
+        else if (n.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) h.HasUpgrade = true;
+    }
+}

@@ -1,0 +1,146 @@
+using Sensor.Core;
+
+namespace Sensor.Http;
+
+public readonly record struct HttpHeader(string Name, string Value);
+
+[Flags]
+public enum TransactionFlags
+{
+    None = 0,
+    Gap = 1 << 0,               // bytes missing inside the request or response
+    Truncated = 1 << 1,         // a body ended early (RST/close/end of capture) or exceeded a limit
+    Bomb = 1 << 2,              // decoded body cut at the decompression cap
+    Asymmetric = 1 << 3,        // only one direction of the connection was seen
+    NoResponse = 1 << 4,        // the request got no response
+    Interim = 1 << 5,           // 1xx responses preceded the final one
+    Upgrade = 1 << 6,           // 101 Switching Protocols: the connection left HTTP
+    Tunnel = 1 << 7,            // CONNECT established a tunnel
+    DecodeError = 1 << 8,       // Content-Encoding could not be decoded
+    BadHeader = 1 << 9,         // malformed header lines were skipped
+    Pipelined = 1 << 10,        // sent before the previous response finished
+    UnknownEncoding = 1 << 11,  // Content-Encoding not supported; body kept as sent
+    HeadTooLarge = 1 << 12,
+    Midstream = 1 << 13,        // the connection was picked up without its handshake
+    Unterminated = 1 << 14,     // close-delimited body without a seen close
+}
+
+/// <summary>The parsed start line and headers of one message.</summary>
+public sealed class HttpHead
+{
+    public bool IsRequest;
+    public string Method = "";
+    public string Target = "";
+    public int Status;
+    public string Reason = "";
+    public string Version = "";
+    public List<HttpHeader> Headers = [];
+    public string RawHeaders = "";
+    public long ContentLength = -1;
+    public bool Chunked;
+    public bool OtherTransferCoding;
+    public string? ContentEncoding;
+    public string? ContentType;
+    public string? Host;
+    public bool ConnectionClose;
+    public bool HasUpgrade;
+    public bool BadLines;
+    public bool ConflictingLength;
+    public int HeadBytes;
+
+    public string? Get(string name)
+    {
+        foreach (var h in Headers) if (h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return h.Value;
+        return null;
+    }
+}
+
+/// <summary>A decoded message body: sizes and hash of the decoded bytes and the first bytes for analyzers.</summary>
+public sealed class HttpBody
+{
+    public static readonly HttpBody Empty = new();
+    /// <summary>Bytes after chunked and Content-Encoding decoding.</summary>
+    public long Length;
+    /// <summary>Bytes on the wire (after chunked, before content decoding).</summary>
+    public long WireLength;
+    public byte[]? Sha256;
+    public string? Encoding;
+    /// <summary>Decoded bytes kept for analyzers (up to the capture limit); released after analysis.</summary>
+    public byte[]? Captured;
+    public int CapturedLength;
+    public bool CaptureTruncated;
+    public ReadOnlySpan<byte> Content => Captured is null ? default : Captured.AsSpan(0, CapturedLength);
+    public string? Sha256Hex => Sha256 is null ? null : Convert.ToHexStringLower(Sha256);
+}
+
+/// <summary>One request and its response (or the lack of one) on a connection.</summary>
+public sealed class HttpTransaction
+{
+    public required FlowKey Flow;
+    public IpAddr ClientIp, ServerIp;
+    public ushort ClientPort, ServerPort;
+    public string Conn => $"{ClientIp.WithPort(ClientPort)}-{ServerIp.WithPort(ServerPort)}";
+    public long TsRequest;
+    public long? TsResponse;
+    public required HttpHead Request;
+    public HttpHead? Response;
+    public int InterimResponses;
+    public HttpBody RequestBody = HttpBody.Empty;
+    public HttpBody ResponseBody = HttpBody.Empty;
+    public bool RequestComplete;
+    public bool ResponseComplete;
+    /// <summary>The final response has been read (complete or not).</summary>
+    public bool ResponseDone;
+    public TransactionFlags Flags;
+    /// <summary>Order on its connection, from 0.</summary>
+    public int Index;
+
+    public string Method => Request.Method;
+    public string Uri => Request.Target;
+    public string? Host => Request.Host;
+    public int? Status => Response?.Status;
+    public bool Complete => RequestComplete && ResponseComplete && (Flags & (TransactionFlags.Gap | TransactionFlags.Truncated | TransactionFlags.Bomb | TransactionFlags.DecodeError | TransactionFlags.Unterminated)) == 0;
+
+    /// <summary>Path of the request target (origin-form, or the path of an absolute-form URI).</summary>
+    public string Path => UriParts.Split(Request.Target, Request.Method).Path;
+    public string? Query => UriParts.Split(Request.Target, Request.Method).Query;
+
+    public string FlagsText()
+    {
+        if (Flags == TransactionFlags.None) return "";
+        var parts = new List<string>();
+        foreach (TransactionFlags f in Enum.GetValues<TransactionFlags>())
+            if (f != TransactionFlags.None && (Flags & f) != 0) parts.Add(ToSnake(f.ToString()));
+        return string.Join(',', parts);
+    }
+
+    private static string ToSnake(string s) => string.Concat(s.Select((ch, i) => i > 0 && char.IsUpper(ch) ? "_" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()));
+
+    /// <summary>Drops the captured bodies once analyzers are done (raw bodies are never stored).</summary>
+    public void ReleaseBodies()
+    {
+        BodyBuffers.Return(RequestBody);
+        BodyBuffers.Return(ResponseBody);
+    }
+}
+
+public static class UriParts
+{
+    public static (string Path, string? Query) Split(string target, string method)
+    {
+        if (method == "CONNECT" || target == "*") return (target, null);
+        string t = target;
+        int scheme = t.IndexOf("://", StringComparison.Ordinal);
+        if (scheme > 0 && scheme < 10 && !t.StartsWith('/'))
+        {
+            int slash = t.IndexOf('/', scheme + 3);
+            int q0 = t.IndexOf('?', scheme + 3);
+            if (slash < 0 || (q0 >= 0 && q0 < slash)) t = "/" + (q0 >= 0 ? t[q0..] : "");
+            else t = t[slash..];
+        }
+        int hash = t.IndexOf('#');
+        if (hash >= 0) t = t[..hash];
+        int q = t.IndexOf('?');
+        return q < 0 ? (t, null) : (t[..q], t[(q + 1)..]);
+    }
+}

@@ -1,0 +1,21 @@
+namespace Sensor.Http;
+
+/// <summary>
+/// The hand-off after the HTTP stage: every finished transaction, with its decoded bodies, passes through
+/// the analyzers of the flow worker that parsed it, before the bodies are dropped (raw bodies are never
+/// stored). Analyzers (inventory, schemas, sensitive data, rules) plug in here without touching earlier
+/// stages. One instance per worker thread, so an analyzer needs no locks; <see cref="Complete"/> is called
+/// once, on that worker, after its last transaction.
+/// </summary>
+public interface IHttpAnalyzer
+{
+    void OnTransaction(HttpTransaction transaction);
+    void Complete();
+}
+
+/// <summary>Creates one analyzer per flow worker.</summary>
+public interface IHttpAnalyzerFactory
+{
+    string Name { get; }
+    IHttpAnalyzer Create(int workerId);
+}

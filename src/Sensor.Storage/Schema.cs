@@ -1,0 +1,73 @@
+namespace Sensor.Storage;
+
+/// <summary>The DuckDB schema. Column names of http_transactions are a contract (analysts and checks query them).</summary>
+public static class Schema
+{
+    public const string HttpTransactions = """
+        create table if not exists http_transactions(
+          conn varchar not null,
+          ts_request timestamp,
+          ts_response timestamp,
+          method varchar,
+          host varchar,
+          uri varchar,
+          path varchar,
+          query varchar,
+          status integer,
+          req_headers varchar,
+          resp_headers varchar,
+          req_content_type varchar,
+          resp_content_type varchar,
+          req_body_len bigint,
+          resp_body_len bigint,
+          req_body_sha256 varchar,
+          resp_body_sha256 varchar,
+          complete boolean,
+          flags varchar,
+          client_ip varchar,
+          client_port integer,
+          server_ip varchar,
+          server_port integer,
+          http_version varchar,
+          run_id integer
+        )
+        """;
+
+    public const string Runs = """
+        create table if not exists runs(
+          run_id integer primary key,
+          started_at timestamp,
+          finished_at timestamp,
+          mode varchar,
+          sources varchar,
+          transactions bigint,
+          sensor_version varchar
+        )
+        """;
+
+    public const string CaptureStats = """
+        create table if not exists capture_stats(
+          run_id integer,
+          recorded_at timestamp,
+          stage varchar,
+          counter varchar,
+          value bigint,
+          description varchar
+        )
+        """;
+
+    public const string CaptureFiles = """
+        create table if not exists capture_files(
+          run_id integer,
+          path varchar,
+          format varchar,
+          bytes bigint,
+          packets bigint,
+          link_types varchar,
+          fault_offset bigint,
+          fault varchar
+        )
+        """;
+
+    public static readonly string[] All = [HttpTransactions, Runs, CaptureStats, CaptureFiles];
+}

@@ -32,7 +32,7 @@ public sealed class PacketBatch
     public void Reset() { Count = 0; Used = 0; }
     public bool IsFull => Count == Records.Length;
     public int Free => Buffer.Length - Used;
-    public ReadOnlySpan<byte> Data(in PacketRecord r) => Buffer.AsSpan(r.Offset, r.Length);
+    public ReadOnlySpan<byte> Data(PacketRecord r) => Buffer.AsSpan(r.Offset, r.Length);
 
     /// <summary>Reserves space for a frame; the caller copies the bytes into the returned span.</summary>
     public Span<byte> Add(long ts, int length, int origLength, int linkType, long fileOffset)

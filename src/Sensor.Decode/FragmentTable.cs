@@ -10,7 +10,7 @@ namespace Sensor.Decode;
 /// </summary>
 public sealed class FragmentTable
 {
-    public readonly record struct Limits(int MaxDatagrams = 4096, long MaxBytes = 64L << 20, long TimeoutTicks = 30 * Timestamp.TicksPerSecond);
+    public sealed record Limits(int MaxDatagrams = 4096, long MaxBytes = 64L << 20, long TimeoutTicks = 30 * Timestamp.TicksPerSecond);
 
     private readonly record struct Key(IpAddr Src, IpAddr Dst, uint Id, byte Proto);
 

@@ -131,12 +131,20 @@ public sealed class PacketDecoder
 
     private DecodeResult Ppp(ReadOnlySpan<byte> p, ref TcpPacket pkt, int depth)
     {
-        if (p.Length < 2) return DecodeResult.Malformed;
-        ushort proto = BinaryPrimitives.ReadUInt16BigEndian(p);
+        if (p.Length >= 2 && p[0] == 0xFF && p[1] == 0x03) p = p[2..];   // HDLC address/control, when not compressed away
+        if (p.Length < 1) return DecodeResult.Malformed;
+        // Protocol-field compression (RFC 1661): an odd first byte is a one-byte protocol number.
+        int proto, hl;
+        if ((p[0] & 1) != 0) { proto = p[0]; hl = 1; }
+        else
+        {
+            if (p.Length < 2) return DecodeResult.Malformed;
+            proto = BinaryPrimitives.ReadUInt16BigEndian(p); hl = 2;
+        }
         return proto switch
         {
-            0x0021 => IPv4(p[2..], ref pkt, depth),
-            0x0057 => IPv6(p[2..], ref pkt, depth),
+            0x21 => IPv4(p[hl..], ref pkt, depth),
+            0x57 => IPv6(p[hl..], ref pkt, depth),
             _ => DecodeResult.NotTcp,
         };
     }

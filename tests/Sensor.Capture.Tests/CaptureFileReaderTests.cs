@@ -1,0 +1,136 @@
+using Sensor.Core;
+using Sensor.TestSupport;
+
+namespace Sensor.Capture.Tests;
+
+public class CaptureFileReaderTests
+{
+    private static byte[] Frame(int i, int len) => Enumerable.Range(0, len).Select(b => (byte)(b + i)).ToArray();
+
+    private static byte[] Pcap(bool be, bool ns, int count, int len = 60)
+    {
+        var ms = new MemoryStream();
+        using (var w = new PcapWriter(ms, 1, be, ns))
+            for (int i = 0; i < count; i++) w.Write(1700000000 + i + 0.123456, Frame(i, len + i));
+        return ms.ToArray();
+    }
+
+    private static List<(long Ts, byte[] Data, int Link)> ReadAll(CaptureFileReader r, int batchBytes = 1 << 20)
+    {
+        var list = new List<(long, byte[], int)>();
+        var b = new PacketBatch(batchBytes, 4);
+        while (r.ReadBatch(b))
+        {
+            for (int i = 0; i < b.Count; i++) list.Add((b.Records[i].Timestamp, b.Data(b.Records[i]).ToArray(), b.Records[i].LinkType));
+            b.Reset();
+        }
+        return list;
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Classic_pcap_in_both_byte_orders_and_resolutions(bool be, bool ns)
+    {
+        var bytes = Pcap(be, ns, 10);
+        using var r = CaptureFileReader.FromStream("x.pcap", new MemoryStream(bytes));
+        var pk = ReadAll(r);
+        Assert.Equal(10, pk.Count);
+        Assert.Null(r.Fault);
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal(Frame(i, 60 + i), pk[i].Data);
+            var dt = Timestamp.ToDateTime(pk[i].Ts);
+            Assert.Equal(1700000000 + i, new DateTimeOffset(dt).ToUnixTimeSeconds());
+            Assert.Equal(1234560, dt.Ticks % TimeSpan.TicksPerSecond);
+        }
+    }
+
+    [Fact]
+    public void Pcapng_interfaces_keep_their_link_type_and_resolution()
+    {
+        var ms = new MemoryStream();
+        var w = new PcapngWriter(ms);
+        int eth = w.AddInterface(1, 6);
+        int raw = w.AddInterface(101, 9);
+        w.Write(eth, 1700000000.5, Frame(1, 61));
+        w.Write(raw, 1700000001.000000123, Frame(2, 62));
+        using var r = CaptureFileReader.FromStream("x.pcapng", new MemoryStream(ms.ToArray()));
+        var pk = ReadAll(r);
+        Assert.Equal(2, pk.Count);
+        Assert.Equal(1, pk[0].Link);
+        Assert.Equal(101, pk[1].Link);
+        Assert.Equal(Frame(2, 62), pk[1].Data);
+        Assert.Equal(5_000_000, Timestamp.ToDateTime(pk[0].Ts).Ticks % TimeSpan.TicksPerSecond);
+        Assert.Equal("pcapng", r.Format);
+    }
+
+    [Fact]
+    public void Empty_and_text_files_are_not_captures()
+    {
+        var e1 = Assert.Throws<CaptureFormatException>(() => CaptureFileReader.FromStream("empty.pcap", new MemoryStream()));
+        Assert.Contains("empty", e1.Reason);
+        var e2 = Assert.Throws<CaptureFormatException>(() => CaptureFileReader.FromStream("t.pcap", new MemoryStream("This is not a capture\n"u8.ToArray())));
+        Assert.Contains("not a pcap", e2.Reason);
+    }
+
+    [Fact]
+    public void A_capture_cut_at_any_byte_keeps_every_whole_record_before_the_cut()
+    {
+        var full = Pcap(false, false, 6, 40);
+        // record k starts at 24 + sum of previous (16 + len)
+        var starts = new List<int> { 24 };
+        for (int i = 0; i < 6; i++) starts.Add(starts[^1] + 16 + 40 + i);
+        for (int cut = 24; cut <= full.Length; cut++)
+        {
+            using var r = CaptureFileReader.FromStream("cut.pcap", new MemoryStream(full[..cut]));
+            var pk = ReadAll(r);
+            int whole = starts.Count(s => s <= cut) - 1;     // records fully inside the cut
+            Assert.Equal(whole, pk.Count);
+            if (starts.Contains(cut)) Assert.Null(r.Fault);
+            else
+            {
+                Assert.NotNull(r.Fault);
+                Assert.Equal(starts[whole], r.Fault!.Offset);
+                Assert.Equal(whole, r.Fault.PacketsBefore);
+            }
+        }
+    }
+
+    [Fact]
+    public void An_impossible_record_length_stops_with_a_fault_not_an_allocation()
+    {
+        var ms = new MemoryStream();
+        using (var w = new PcapWriter(ms))
+        {
+            w.Write(1, Frame(0, 50));
+            w.Write(2, Frame(1, 10), origLen: int.MaxValue, inclLenOverride: int.MaxValue);
+        }
+        using var r = CaptureFileReader.FromStream("bad.pcap", new MemoryStream(ms.ToArray()));
+        var pk = ReadAll(r);
+        Assert.Single(pk);
+        Assert.Contains("impossible record length", r.Fault!.Reason);
+        Assert.Equal(24 + 16 + 50, r.Fault.Offset);
+    }
+
+    [Fact]
+    public void Batches_fill_up_and_continue_without_losing_records()
+    {
+        var bytes = Pcap(false, false, 50, 100);
+        using var r = CaptureFileReader.FromStream("x.pcap", new MemoryStream(bytes));
+        var pk = ReadAll(r, batchBytes: 400);   // about 3 frames per batch, at most 4 records
+        Assert.Equal(50, pk.Count);
+        for (int i = 0; i < 50; i++) Assert.Equal(Frame(i, 100 + i), pk[i].Data);
+    }
+
+    [Fact]
+    public void Corpus_pcapng_with_two_interfaces_reads_both_link_types()
+    {
+        using var r = CaptureFileReader.Open(SharedData.CorpusFile("link_pcapng_two_ifaces.pcapng"));
+        var pk = ReadAll(r);
+        Assert.Null(r.Fault);
+        Assert.Equal(new[] { 1, 101 }, pk.Select(p => p.Link).Distinct().Order().ToArray());
+    }
+}

@@ -15,7 +15,8 @@ internal static class ReplayCommand
         var strict = new Option<bool>("--strict") { Description = "exit 2 when a capture is damaged part-way" };
         var workers = new Option<int?>("--workers") { Description = "flow workers (default: one per core)" };
         var bodyLimit = new Option<int?>("--body-limit") { Description = "decoded body bytes kept per message for analysis" };
-        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit };
+        var noStore = new Option<bool>("--no-store") { Description = "parse and analyse but store nothing (for measuring the stages before storage)" };
+        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit, noStore };
         cmd.SetAction(async (pr, ct) =>
         {
             var (inputs, missing) = InputFiles.Expand(pr.GetValue(files)!);
@@ -35,7 +36,7 @@ internal static class ReplayCommand
             ReplayResult result;
             try
             {
-                result = await runner.RunAsync(inputs, dbPath, progress == null ? null : progress.Report, ct);
+                result = await runner.RunAsync(inputs, pr.GetValue(noStore) ? null : dbPath, progress == null ? null : progress.Report, ct);
             }
             finally { progress?.Clear(); }
 
@@ -49,7 +50,7 @@ internal static class ReplayCommand
                     if (pr.GetValue(strict)) rc = 2;
                 }
             }
-            if (!isQuiet) Summary.Print(dbPath, result);
+            if (!isQuiet) Summary.Print(pr.GetValue(noStore) ? null : dbPath, result);
             return rc;
         });
         return cmd;

@@ -6,14 +6,14 @@ namespace Sensor.Cli;
 /// <summary>What a replay found, printed after the run: volumes, hosts, top endpoints, drops and warnings.</summary>
 internal static class Summary
 {
-    public static void Print(string dbPath, ReplayResult r)
+    public static void Print(string? dbPath, ReplayResult r)
     {
         var o = Console.Out;
         long packets = r.Files.Sum(f => f.Packets);
         long bytes = r.Files.Sum(f => f.Bytes);
-        o.WriteLine($"Replayed {r.Files.Count} file(s), {bytes / 1e6:F1} MB, {packets:N0} packets in {r.Elapsed.TotalSeconds:F2} s into {dbPath} (run {r.RunId})");
+        o.WriteLine($"Replayed {r.Files.Count} file(s), {bytes / 1e6:F1} MB, {packets:N0} packets in {r.Elapsed.TotalSeconds:F2} s" + (dbPath == null ? " (nothing stored)" : $" into {dbPath} (run {r.RunId})"));
         o.WriteLine($"HTTP transactions: {r.Transactions:N0}");
-        if (File.Exists(dbPath) && r.Transactions > 0)
+        if (dbPath != null && File.Exists(dbPath) && r.Transactions > 0)
         {
             using var c = new DuckDBConnection($"Data Source={dbPath};ACCESS_MODE=READ_ONLY");
             c.Open();

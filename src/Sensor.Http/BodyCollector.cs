@@ -28,6 +28,7 @@ internal sealed class BodyCollector
     private int _compressedLen;
     private HttpBody _body = HttpBody.Empty;
     private bool _active;
+    private bool _hashing;     // incremental hash in use (body larger than the capture limit)
 
     public TransactionFlags Flags;
 
@@ -89,12 +90,18 @@ internal sealed class BodyCollector
 
     private void Decoded(ReadOnlySpan<byte> data)
     {
-        _sha.AppendData(data);
         _body.Length += data.Length;
         int room = _opt.BodyCaptureLimit - _body.CapturedLength;
-        if (room <= 0) { if (data.Length > 0) _body.CaptureTruncated = true; return; }
         int n = Math.Min(room, data.Length);
-        if (n < data.Length) _body.CaptureTruncated = true;
+        if (n < data.Length)
+        {
+            // The body outgrows the capture buffer: from here on it is hashed as it streams by.
+            if (!_hashing) { _sha.AppendData(_body.Content); _hashing = true; }
+            _sha.AppendData(data);
+            _body.CaptureTruncated = true;
+            if (n <= 0) return;
+        }
+        else if (_hashing) _sha.AppendData(data);
         var cap = _body.Captured;
         if (cap == null || cap.Length < _body.CapturedLength + n)
         {
@@ -116,8 +123,10 @@ internal sealed class BodyCollector
             DecodeCompressed();
         }
         if (_compressed != null) { ArrayPool<byte>.Shared.Return(_compressed); _compressed = null; }
-        var hash = _sha.GetHashAndReset();
-        _body.Sha256 = _body.Length > 0 ? hash : null;
+        // Bodies that fit the capture buffer (nearly all API bodies) are hashed in one call.
+        if (_hashing) _body.Sha256 = _sha.GetHashAndReset();
+        else if (_body.Length > 0) _body.Sha256 = SHA256.HashData(_body.Content);
+        _hashing = false;
         var b = _body;
         _body = HttpBody.Empty;
         return b;
@@ -139,7 +148,8 @@ internal sealed class BodyCollector
             {
                 // Some servers send raw deflate (RFC 1951) under "deflate": retry without the zlib wrapper.
                 Flags &= ~TransactionFlags.DecodeError;
-                _sha.GetHashAndReset();
+                if (_hashing) { _sha.GetHashAndReset(); _hashing = false; }
+                _body.CapturedLength = 0;
                 TryDecode(Coding.Unknown, buf);
             }
         }

@@ -37,20 +37,23 @@ public static class HttpHeadParser
         finally { if (rented != null) ArrayPool<byte>.Shared.Return(rented); }
 
         long headersStart = reader.Consumed;
+        long sectionEnd;
         // Header lines until the empty line.
         while (true)
         {
+            long lineStart = reader.Consumed;
             if (!reader.TryReadTo(out ReadOnlySequence<byte> l, (byte)'\n'))
                 return reader.Consumed + reader.Remaining > maxHead ? Result.TooLarge : Result.NeedMore;
             if (reader.Consumed > maxHead) return Result.TooLarge;
             bool empty = l.Length == 0 || (l.Length == 1 && l.FirstSpan[0] == (byte)'\r');
-            if (empty) break;
+            if (empty) { sectionEnd = lineStart; break; }
         }
         long headersEnd = reader.Consumed;
         consumed = headersEnd;
         h.HeadBytes = (int)headersEnd;
 
-        var section = input.Slice(headersStart, headersEnd - headersStart);
+        // The header fields as sent, without the empty line that ends them.
+        var section = input.Slice(headersStart, sectionEnd - headersStart);
         byte[]? rent2 = null;
         try
         {
@@ -159,7 +162,7 @@ public static class HttpHeadParser
             foreach (var c in name) if (!IsTokenChar(c)) { ok = false; break; }
             if (!ok) { h.BadLines = true; continue; }
             var value = line[(colon + 1)..].Trim((byte)' ').Trim((byte)'\t').Trim((byte)' ');
-            h.Headers.Add(new HttpHeader(Encoding.ASCII.GetString(name), Encoding.UTF8.GetString(value)));
+            h.Headers.Add(new HttpHeader(Name(name), Encoding.UTF8.GetString(value)));
         }
         foreach (var hd in h.Headers) Interpret(hd, h);
     }
@@ -167,35 +170,87 @@ public static class HttpHeadParser
     private static void Interpret(HttpHeader hd, HttpHead h)
     {
         var n = hd.Name;
-        if (n.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+        if (n.Length < 4) return;
+        switch (char.ToLowerInvariant(n[0]))
         {
-            foreach (var part in hd.Value.Split(','))
-            {
-                if (!long.TryParse(part.Trim(), System.Globalization.NumberStyles.None, null, out long v)) { h.ConflictingLength = true; continue; }
-                if (h.ContentLength >= 0 && h.ContentLength != v) h.ConflictingLength = true;
-                else h.ContentLength = v;
-            }
+            case 'c':
+                if (n.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                {
+                    foreach (var part in new TokenList(hd.Value))
+                    {
+                        if (!long.TryParse(part, System.Globalization.NumberStyles.None, null, out long v)) { h.ConflictingLength = true; continue; }
+                        if (h.ContentLength >= 0 && h.ContentLength != v) h.ConflictingLength = true;
+                        else h.ContentLength = v;
+                    }
+                }
+                else if (n.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase))
+                    h.ContentEncoding = h.ContentEncoding == null ? hd.Value : h.ContentEncoding + ", " + hd.Value;
+                else if (n.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) h.ContentType ??= hd.Value;
+                else if (n.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+                {
+                    foreach (var t in new TokenList(hd.Value))
+                        if (t.Equals("close", StringComparison.OrdinalIgnoreCase)) h.ConnectionClose = true;
+                }
+                break;
+            case 't':
+                if (n.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+                {
+                    ReadOnlySpan<char> last = default;
+                    int count = 0;
+                    foreach (var t in new TokenList(hd.Value)) { last = t; count++; }
+                    if (count > 0)
+                    {
+                        h.Chunked = last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
+                        h.OtherTransferCoding |= !h.Chunked || count > 1;
+                    }
+                }
+                break;
+            case 'h':
+                if (n.Equals("Host", StringComparison.OrdinalIgnoreCase)) h.Host ??= hd.Value;
+                break;
+            case 'u':
+                if (n.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) h.HasUpgrade = true;
+                break;
         }
-        else if (n.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+    }
+
+    /// <summary>Comma-separated list elements, trimmed, empty ones skipped; no allocation.</summary>
+    private ref struct TokenList(string s)
+    {
+        private ReadOnlySpan<char> _rest = s;
+        public ReadOnlySpan<char> Current { get; private set; }
+        public readonly TokenList GetEnumerator() => this;
+        public bool MoveNext()
         {
-            var codings = hd.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (codings.Length > 0)
+            while (!_rest.IsEmpty)
             {
-                h.Chunked = codings[^1].Equals("chunked", StringComparison.OrdinalIgnoreCase);
-                h.OtherTransferCoding |= !h.Chunked || codings.Length > 1;
+                int comma = _rest.IndexOf(',');
+                var item = (comma < 0 ? _rest : _rest[..comma]).Trim();
+                _rest = comma < 0 ? default : _rest[(comma + 1)..];
+                if (!item.IsEmpty) { Current = item; return true; }
             }
+            return false;
         }
-        else if (n.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase))
-            h.ContentEncoding = h.ContentEncoding == null ? hd.Value : h.ContentEncoding + ", " + hd.Value;
-        else if (n.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) h.ContentType ??= hd.Value;
-        else if (n.Equals("Host", StringComparison.OrdinalIgnoreCase)) h.Host ??= hd.Value;
-        else if (n.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+    }
+
+    private static readonly string[] CommonNames =
+    [
+        "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Connection", "Content-Length",
+        "Content-Type", "Content-Encoding", "Transfer-Encoding", "Cookie", "Set-Cookie", "Date", "Server", "Cache-Control",
+        "ETag", "Last-Modified", "Location", "Vary", "X-Request-Id", "X-Forwarded-For", "Origin", "Referer", "Keep-Alive",
+        "Upgrade", "Expect", "If-None-Match", "If-Modified-Since", "X-Powered-By", "Access-Control-Allow-Origin", "X-Api-Key",
+    ];
+
+    /// <summary>Header names repeat on every message: reuse the common ones instead of allocating.</summary>
+    private static string Name(ReadOnlySpan<byte> name)
+    {
+        foreach (var c in CommonNames)
         {
-            foreach (var t in hd.Value.Split(',', StringSplitOptions.TrimEntries))
-            {
-                if (t.Equals("close", StringComparison.OrdinalIgnoreCase)) h.ConnectionClose = true;
-            }
+            if (c.Length != name.Length) continue;
+            bool eq = true;
+            for (int i = 0; i < c.Length; i++) if (c[i] != name[i]) { eq = false; break; }
+            if (eq) return c;
         }
-        else if (n.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) h.HasUpgrade = true;
+        return Encoding.ASCII.GetString(name);
     }
 }

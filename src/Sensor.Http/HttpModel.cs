@@ -79,7 +79,9 @@ public sealed class HttpTransaction
     public required FlowKey Flow;
     public IpAddr ClientIp, ServerIp;
     public ushort ClientPort, ServerPort;
-    public string Conn => $"{ClientIp.WithPort(ClientPort)}-{ServerIp.WithPort(ServerPort)}";
+    /// <summary>"client:port-server:port" (IPv6 in brackets); the same string object for all transactions of a connection.</summary>
+    public string Conn = "";
+    public string ClientIpText = "", ServerIpText = "";
     public long TsRequest;
     public long? TsResponse;
     public required HttpHead Request;

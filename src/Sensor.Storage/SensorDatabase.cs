@@ -17,9 +17,12 @@ public sealed class SensorDatabase : IDisposable
 
     private SensorDatabase(string path, string cs, DuckDBConnection conn) { Path = path; _connectionString = cs; _conn = conn; }
 
-    public static SensorDatabase Open(string path, bool readOnly = false)
+    /// <summary>DuckDB's own memory (buffer pool) is capped so the sensor's footprint stays bounded.</summary>
+    public const string DefaultMemoryLimit = "128MB";
+
+    public static SensorDatabase Open(string path, bool readOnly = false, string memoryLimit = DefaultMemoryLimit)
     {
-        var cs = readOnly ? $"Data Source={path};ACCESS_MODE=READ_ONLY" : $"Data Source={path}";
+        var cs = readOnly ? $"Data Source={path};ACCESS_MODE=READ_ONLY" : $"Data Source={path};memory_limit={memoryLimit}";
         var conn = new DuckDBConnection(cs);
         conn.Open();
         var db = new SensorDatabase(path, cs, conn);

@@ -11,7 +11,7 @@ namespace Sensor.Storage;
 /// </summary>
 public sealed class TransactionWriter
 {
-    public int RowsPerCommit { get; init; } = 100_000;
+    public int RowsPerCommit { get; init; } = 20_000;
     private readonly DuckDBConnection _conn;
     private readonly int _runId;
     private readonly Counter _rows, _batches;

@@ -32,8 +32,8 @@ public sealed class SensorDatabase : IDisposable
 
     public DuckDBConnection Connection => _conn;
 
-    /// <summary>A second connection to the same database, for another thread.</summary>
-    public DuckDBConnection Duplicate()
+    /// <summary>Another connection to the same database, for another thread.</summary>
+    public DuckDBConnection NewConnection()
     {
         // Connections to the same file within one process share one database instance.
         var c = new DuckDBConnection(_connectionString);

@@ -8,7 +8,7 @@ namespace Sensor.Host.Pipeline;
 
 /// <summary>
 /// One flow worker: owns the connections of its shard (reassembly, HTTP sessions), runs the analyzers
-/// on each finished transaction, flattens it to a row and hands rows to storage in batches.
+/// on each finished transaction and stores it through its own sink (its own DuckDB appender).
 /// Nothing here is shared with other workers, so the per-packet path takes no locks.
 /// </summary>
 internal sealed class FlowWorker
@@ -16,18 +16,14 @@ internal sealed class FlowWorker
     private readonly int _id;
     private readonly TcpReassembler _reasm;
     private readonly IHttpAnalyzer[] _analyzers;
-    private readonly ChannelWriter<TransactionRow[]> _rows;
-    private readonly int _rowsPerBatch;
-    private List<TransactionRow> _pending;
+    private readonly ITransactionSink _sink;
     private readonly Counter _analyzerErrors;
     private long _now;
 
-    public FlowWorker(int id, PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, ChannelWriter<TransactionRow[]> rows)
+    public FlowWorker(int id, PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, ITransactionSink sink)
     {
         _id = id;
-        _rows = rows;
-        _rowsPerBatch = opt.RowsPerBatch;
-        _pending = new List<TransactionRow>(_rowsPerBatch);
+        _sink = sink;
         var httpCounters = new HttpCounters(counters);
         _reasm = new TcpReassembler(counters, opt.Reassembly, c => new HttpSession(c, opt.Http, httpCounters, OnTransaction));
         _analyzers = analyzers.Select(f => f.Create(id)).ToArray();
@@ -46,7 +42,6 @@ internal sealed class FlowWorker
             }
             if (batch.Now > _now) { _now = batch.Now; _reasm.Tick(_now); }
             recycle(batch);
-            FlushRows();
         }
     }
 
@@ -58,7 +53,7 @@ internal sealed class FlowWorker
             try { a.Complete(); }
             catch (Exception) { _analyzerErrors.Inc(); }
         }
-        FlushRows();
+        _sink.Commit();
     }
 
     private void OnTransaction(HttpTransaction t)
@@ -69,15 +64,7 @@ internal sealed class FlowWorker
             try { a.OnTransaction(t); }
             catch (Exception) { _analyzerErrors.Inc(); }
         }
-        _pending.Add(TransactionRow.From(t));
+        _sink.Append(t);
         t.ReleaseBodies();
-        if (_pending.Count >= _rowsPerBatch) FlushRows();
-    }
-
-    private void FlushRows()
-    {
-        if (_pending.Count == 0) return;
-        ChannelSync.Write(_rows, _pending.ToArray());
-        _pending.Clear();
     }
 }

@@ -14,8 +14,6 @@ public sealed record PipelineOptions
     public bool Live { get; init; }
     public int PacketQueueBatches { get; init; } = 16;
     public int SegmentQueueBatches { get; init; } = 16;
-    public int RowQueueBatches { get; init; } = 16;
-    public int RowsPerBatch { get; init; } = 512;
     public ReassemblyOptions Reassembly { get; init; } = new();
     public HttpOptions Http { get; init; } = new();
 }

@@ -10,8 +10,8 @@ using Sensor.Storage;
 namespace Sensor.Host.Pipeline;
 
 /// <summary>
-/// source → decoder → N flow workers (sharded by flow hash) → row sink, joined by bounded channels and
-/// run on dedicated threads. Replay sources wait when the input is full; live sources drop and count.
+/// source → decoder → N flow workers (sharded by flow hash), each storing through its own sink; stages
+/// are joined by bounded channels and run on dedicated threads. Replay sources wait when the input is full; live sources drop and count.
 /// Batches carry thousands of packets or segments and are recycled, so queue traffic and allocation per
 /// packet stay near zero.
 /// </summary>
@@ -21,25 +21,22 @@ public sealed class SensorPipeline
     private readonly CounterRegistry _counters;
     private readonly Channel<PacketBatch> _input;
     private readonly Channel<SegmentBatch>[] _toWorkers;
-    private readonly Channel<TransactionRow[]> _rows;
     private readonly ConcurrentBag<PacketBatch> _freePackets = [];
     private readonly ConcurrentBag<SegmentBatch> _freeSegments = [];
     private readonly FlowWorker[] _workers;
     private readonly PacketDecoder _decoder;
     private readonly List<Thread> _threads = [];
-    private readonly Func<ChannelReader<TransactionRow[]>, Task> _sink;
-    private Task? _sinkTask;
+    private readonly ITransactionSink[] _sinks;
     private long _lastTs;
     private readonly Counter _inputPackets, _inputDrops, _inputDroppedBatches, _packetQueueDepth;
     private Exception? _failure;
 
     public CounterRegistry Counters => _counters;
 
-    public SensorPipeline(PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, Func<ChannelReader<TransactionRow[]>, Task> sink)
+    public SensorPipeline(PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, Func<int, ITransactionSink> sinkFactory)
     {
         _opt = opt;
         _counters = counters;
-        _sink = sink;
         _inputPackets = counters.Create("pipeline", "packets_in", "packets handed to the pipeline");
         _inputDrops = counters.Create("pipeline", "input_queue_drops", "packets dropped because the input queue was full (live capture only)");
         _inputDroppedBatches = counters.Create("pipeline", "input_queue_dropped_batches", "packet batches dropped at the full input queue (live capture only)");
@@ -51,20 +48,19 @@ public sealed class SensorPipeline
             dropped => { _inputDrops.Add(dropped.Count); _inputDroppedBatches.Inc(); Recycle(dropped); });
         _toWorkers = new Channel<SegmentBatch>[opt.Workers];
         _workers = new FlowWorker[opt.Workers];
-        _rows = Channel.CreateBounded<TransactionRow[]>(new BoundedChannelOptions(opt.RowQueueBatches)
-        { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = false });
+        _sinks = new ITransactionSink[opt.Workers];
         for (int i = 0; i < opt.Workers; i++)
         {
             _toWorkers[i] = Channel.CreateBounded<SegmentBatch>(new BoundedChannelOptions(opt.SegmentQueueBatches)
             { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
-            _workers[i] = new FlowWorker(i, opt, counters, analyzers, _rows.Writer);
+            _sinks[i] = sinkFactory(i);
+            _workers[i] = new FlowWorker(i, opt, counters, analyzers, _sinks[i]);
         }
         _decoder = new PacketDecoder(counters);
     }
 
     public void Start()
     {
-        _sinkTask = Task.Run(() => _sink(_rows.Reader));
         for (int i = 0; i < _workers.Length; i++)
         {
             int id = i;
@@ -84,7 +80,6 @@ public sealed class SensorPipeline
                 Interlocked.CompareExchange(ref _failure, e, null);
                 _input.Writer.TryComplete(e);
                 foreach (var c in _toWorkers) c.Writer.TryComplete(e);
-                _rows.Writer.TryComplete(e);
             }
         })
         { IsBackground = true, Name = name };
@@ -171,12 +166,15 @@ public sealed class SensorPipeline
         {
             await Task.Run(() => _threads[i].Join()).ConfigureAwait(false);
         }
-        if (_failure == null)
+        try
         {
-            foreach (var w in _workers) w.Finish(_lastTs);
+            if (_failure == null)
+                foreach (var w in _workers) w.Finish(_lastTs);
         }
-        _rows.Writer.TryComplete(_failure);
-        if (_sinkTask != null) await _sinkTask.ConfigureAwait(false);
+        finally
+        {
+            foreach (var s in _sinks) s.Dispose();
+        }
         if (_failure != null) throw new InvalidOperationException("pipeline stage failed", _failure);
     }
 

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Sensor.Capture;
 using Sensor.Core;
 using Sensor.Host.Pipeline;
@@ -41,20 +40,14 @@ public sealed class ReplayRunner
         var started = _time.GetTimestamp();
         SensorDatabase? db = dbPath == null ? null : SensorDatabase.Open(dbPath);
         int runId = db?.BeginRun("replay", string.Join(";", files), _time.GetUtcNow().UtcDateTime, Version) ?? 0;
-        TransactionWriter? writer = null;
-        Func<ChannelReader<TransactionRow[]>, Task> sink;
-        if (db != null)
-        {
-            var conn = db.Duplicate();
-            writer = new TransactionWriter(conn, runId, counters);
-            sink = async r => { try { await writer.RunAsync(r).ConfigureAwait(false); } finally { conn.Dispose(); } };
-        }
+        Func<int, ITransactionSink> sinks;
+        if (db != null) sinks = _ => new DuckDbTransactionSink(db.NewConnection(), runId, counters);
         else
         {
             var rows = counters.Create("storage", "rows", "transaction rows produced (not stored)");
-            sink = async r => { await foreach (var b in r.ReadAllAsync().ConfigureAwait(false)) rows.Add(b.Length); };
+            sinks = _ => new CountingSink(rows);
         }
-        var pipeline = new SensorPipeline(_opt, counters, _analyzers, sink);
+        var pipeline = new SensorPipeline(_opt, counters, _analyzers, sinks);
         pipeline.Start();
         var results = new List<ReplayFileResult>();
         long totalBytes = files.Sum(f => File.Exists(f) ? new FileInfo(f).Length : 0);

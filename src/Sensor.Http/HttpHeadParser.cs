@@ -137,6 +137,8 @@ public static class HttpHeadParser
         return true;
     }
 
+    private static ReadOnlySpan<byte> Ows => " \t"u8;   // optional whitespace around field values
+
     private static void ParseHeaders(ReadOnlySpan<byte> section, HttpHead h)
     {
         h.RawHeaders = Encoding.UTF8.GetString(section);
@@ -152,7 +154,7 @@ public static class HttpHeadParser
                 // obs-fold: continuation of the previous value.
                 if (h.Headers.Count == 0) { h.BadLines = true; continue; }
                 var prev = h.Headers[^1];
-                h.Headers[^1] = prev with { Value = prev.Value + " " + Encoding.UTF8.GetString(line.Trim((byte)' ').Trim((byte)'\t')) };
+                h.Headers[^1] = prev with { Value = prev.Value + " " + Encoding.UTF8.GetString(line.Trim(Ows)) };
                 continue;
             }
             int colon = line.IndexOf((byte)':');
@@ -161,7 +163,7 @@ public static class HttpHeadParser
             bool ok = true;
             foreach (var c in name) if (!IsTokenChar(c)) { ok = false; break; }
             if (!ok) { h.BadLines = true; continue; }
-            var value = line[(colon + 1)..].Trim((byte)' ').Trim((byte)'\t').Trim((byte)' ');
+            var value = line[(colon + 1)..].Trim(Ows);
             h.Headers.Add(new HttpHeader(Name(name), Encoding.UTF8.GetString(value)));
         }
         foreach (var hd in h.Headers) Interpret(hd, h);

@@ -65,7 +65,7 @@ public sealed class HttpSession : IStreamReceiver
         EnsureReaders(fromA, data);
         bool isReq = fromA == _clientIsA;
         Reader(fromA).OnData(data, ts);
-        if (isReq && _resp!.Current == MessageReader.State.HoldForRequest) _resp.Pump(ts, force: false);
+        if (isReq && _resp!.Current == MessageReader.State.HoldForRequest && FirstUnanswered() != null) _resp.Release(ts);
     }
 
     public void OnGap(bool fromA, long missingBytes, long ts)
@@ -121,7 +121,7 @@ public sealed class HttpSession : IStreamReceiver
         }
         t.Conn = _connText; t.ClientIpText = _clientText!; t.ServerIpText = _serverText!;
         if (_midstream) t.Flags |= TransactionFlags.Midstream;
-        if (head.BadLines) t.Flags |= TransactionFlags.BadHeader;
+        if (head.BadLines || head.ConflictingLength) t.Flags |= TransactionFlags.BadHeader;
         if (_pending.Count > 0) t.Flags |= TransactionFlags.Pipelined;
         if (_pending.Count >= _opt.MaxPendingRequests)
         {
@@ -190,7 +190,7 @@ public sealed class HttpSession : IStreamReceiver
         if (t != null)
         {
             t.Response = head;
-            if (head.BadLines) t.Flags |= TransactionFlags.BadHeader;
+            if (head.BadLines || head.ConflictingLength) t.Flags |= TransactionFlags.BadHeader;
         }
         if (st == 101)
         {

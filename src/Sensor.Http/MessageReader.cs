@@ -26,6 +26,7 @@ internal sealed class MessageReader
     private long _resyncSkipped;
     private bool _everParsed;
     private bool _ended;
+    private long _heldTs = -1;
 
     public State Current { get; private set; } = State.Start;
     public TransactionFlags MsgFlags;
@@ -126,14 +127,20 @@ internal sealed class MessageReader
                     if (!_isRequest)
                     {
                         var bind = _session.BindResponse(head!, force);
-                        if (bind == HttpSession.Binding.Hold) { Current = State.HoldForRequest; return -1; }
+                        if (bind == HttpSession.Binding.Hold)
+                        {
+                            if (_heldTs < 0) _heldTs = ts;
+                            Current = State.HoldForRequest;
+                            return -1;
+                        }
                     }
                     Current = State.Start;
                     _everParsed = true;
                     _resyncSkipped = 0;
-                    _msgTs = ts;
+                    _msgTs = _heldTs >= 0 ? _heldTs : ts;   // a held response keeps the time it arrived
+                    _heldTs = -1;
                     MsgFlags = TransactionFlags.None;
-                    var framing = _isRequest ? _session.OnRequestHead(head!, ts) : _session.OnResponseHead(head!, ts);
+                    var framing = _isRequest ? _session.OnRequestHead(head!, _msgTs) : _session.OnResponseHead(head!, _msgTs);
                     StartBody(head!, framing);
                     return (int)consumed;
                 }
@@ -295,15 +302,18 @@ internal sealed class MessageReader
     {
         size = 0;
         int i = 0, digits = 0;
+        bool any = false;
         while (i < line.Length && line[i] is (byte)' ' or (byte)'\t') i++;
         for (; i < line.Length; i++)
         {
             int v = HexValue(line[i]);
             if (v < 0) break;
-            if (++digits > 15) return false;           // > 2^60: hostile, not a size
+            if (size != 0 || v != 0) digits++;         // leading zeros are padding
+            if (digits > 15) return false;             // > 2^60: hostile, not a size
             size = size * 16 + v;
+            any = true;
         }
-        if (digits == 0) return false;
+        if (!any) return false;
         for (; i < line.Length; i++)
         {
             byte c = line[i];
@@ -323,6 +333,14 @@ internal sealed class MessageReader
 
     /// <summary>Leaves HTTP for good (tunnel, upgrade, not HTTP); further bytes are only counted.</summary>
     public void Stop() => Current = State.Stopped;
+
+    /// <summary>A response held for its request: the request has arrived, parse it now.</summary>
+    public void Release(long ts)
+    {
+        if (Current != State.HoldForRequest) return;
+        Current = State.Start;
+        Pump(ts, force: false);
+    }
 
     /// <summary>The session decided what follows a CONNECT/Upgrade request: tunnel (stop) or more HTTP.</summary>
     public void Decide(bool tunnel, long ts)

@@ -22,8 +22,9 @@ public readonly record struct SegmentInfo(uint Seq, uint Ack, bool Syn, bool Ack
 /// TCP stream reassembly for one flow worker (not thread-safe; flows are sharded so a flow is only ever
 /// seen by one worker). Modelled on gopacket's reassembly: out-of-order buffering with per-stream and
 /// global byte limits, first-copy-wins overlaps, explicit gaps, packet-time timeouts. A gap is declared
-/// when the peer acknowledges bytes we never saw and later data is waiting, when a buffer limit is hit,
-/// and when the connection ends or times out with holes.
+/// when the peer, in a segment carrying data or FIN, acknowledges bytes we never saw while later data
+/// waits (bare ACKs are not trusted for this: mirror ports reorder the two directions), when a buffer
+/// limit is hit, and when the connection ends or times out with holes.
 /// </summary>
 public sealed class TcpReassembler
 {
@@ -141,8 +142,6 @@ public sealed class TcpReassembler
             SkipHoles(c, !fromA, seg.Ack, ts);
 
         Drain(c, fromA, ts, flushHoles: false);
-        if (st.FinSeen && !st.Ended && st.Next == st.FinSeq) EndStream(c, fromA, EndReason.Fin, ts);
-        CloseIfDone(c, ts);
 
         if (st.OooBytes > _opt.MaxBufferedPerStream || _buffered > _opt.MaxBufferedTotal)
         {
@@ -150,6 +149,10 @@ public sealed class TcpReassembler
             while ((st.OooBytes > _opt.MaxBufferedPerStream / 2 || _buffered > _opt.MaxBufferedTotal / 2) && st.Ooo.Count > 0)
                 SkipTo(c, fromA, st.Ooo[0].Seq, ts);
         }
+        // A FIN can be reached in either direction: by this segment, or by a gap it caused the peer to declare.
+        EndAtFin(c, fromA, ts);
+        EndAtFin(c, !fromA, ts);
+        CloseIfDone(c, ts);
         _bufferedGauge.Set(_buffered);
 
         if (ts - _lastSweep > Timestamp.TicksPerSecond) Sweep(ts, force: false);
@@ -281,6 +284,12 @@ public sealed class TcpReassembler
         _gaps.Inc();
         _gapBytes.Add(bytes);
         c.Receiver!.OnGap(fromA, bytes, ts);
+    }
+
+    private void EndAtFin(TcpConnection c, bool fromA, long ts)
+    {
+        var st = c.Stream(fromA);
+        if (st.FinSeen && !st.Ended && st.Next == st.FinSeq) EndStream(c, fromA, EndReason.Fin, ts);
     }
 
     private void EndStream(TcpConnection c, bool fromA, EndReason reason, long ts)

@@ -17,15 +17,15 @@ internal static class Summary
         {
             using var c = new DuckDBConnection($"Data Source={dbPath};ACCESS_MODE=READ_ONLY");
             c.Open();
-            var s = Rows(c, $"select count(*), count(distinct coalesce(host, server_ip || ':' || server_port)), count(*) filter (where complete), count(*) filter (where status is null) from http_transactions where run_id = {r.RunId}")[0];
+            var s = Rows(c, $"select count(*), count(distinct coalesce(host, split_part(conn, '-', 2))), count(*) filter (where complete), count(*) filter (where status is null) from http_transactions where run_id = {r.RunId}")[0];
             o.WriteLine($"  complete: {s[2]}, without response: {s[3]}, hosts: {s[1]}");
             o.WriteLine();
             o.WriteLine("Hosts:");
-            foreach (var h in Rows(c, $"select coalesce(host, server_ip || ':' || server_port) h, count(*) n from http_transactions where run_id = {r.RunId} group by h order by n desc, h limit 10"))
+            foreach (var h in Rows(c, $"select coalesce(host, split_part(conn, '-', 2)) h, count(*) n from http_transactions where run_id = {r.RunId} group by h order by n desc, h limit 10"))
                 o.WriteLine($"  {h[1],8}  {h[0]}");
             o.WriteLine();
             o.WriteLine("Top endpoints:");
-            foreach (var e in Rows(c, $"select method, coalesce(host, server_ip) h, path, count(*) n, string_agg(distinct cast(status as varchar), ',' order by cast(status as varchar)) from http_transactions where run_id = {r.RunId} group by all order by n desc, path limit 10"))
+            foreach (var e in Rows(c, $"select method, coalesce(host, split_part(conn, '-', 2)) h, path, count(*) n, string_agg(distinct cast(status as varchar), ',' order by cast(status as varchar)) from http_transactions where run_id = {r.RunId} group by all order by n desc, path limit 10"))
                 o.WriteLine($"  {e[3],8}  {e[0],-7} {e[1]}{Trunc(e[2]?.ToString(), 70)}  [{e[4]}]");
         }
         var notable = r.Counters.Where(c => c.Value > 0 && IsWarning(c.Name)).ToList();

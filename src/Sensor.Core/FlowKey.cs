@@ -30,7 +30,12 @@ public readonly struct FlowKey : IEquatable<FlowKey>
         static ulong Mix(ulong h, ulong v) { h ^= v; h *= 1099511628211UL; return h ^ (h >> 29); }
         h = Mix(h, AddrA.Hi); h = Mix(h, AddrA.Lo); h = Mix(h, AddrB.Hi); h = Mix(h, AddrB.Lo);
         h = Mix(h, ((ulong)PortA << 16) | PortB);
-        return (uint)(h ^ (h >> 32));
+        // Full avalanche (murmur3 fmix64): Linux hands out even client ports, so without it the low
+        // bits (which pick the worker) would hardly vary and one worker would get every flow.
+        h ^= h >> 33; h *= 0xff51afd7ed558ccdUL;
+        h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53UL;
+        h ^= h >> 33;
+        return (uint)h;
     }
 
     public override string ToString() => $"{AddrA.WithPort(PortA)}-{AddrB.WithPort(PortB)}";

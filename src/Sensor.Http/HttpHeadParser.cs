@@ -17,75 +17,59 @@ public static class HttpHeadParser
 
     public static Result TryParse(in ReadOnlySequence<byte> input, bool isRequest, int maxHead, out HttpHead? head, out long consumed)
     {
-        head = null; consumed = 0;
-        var reader = new SequenceReader<byte>(input);
-        // Start line.
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> first, (byte)'\n'))
-        {
-            var prefix = input.Length > 64 ? input.Slice(0, 64) : input;
-            if (!PlausibleStart(ToSpan(prefix, stackalloc byte[64]), isRequest)) return Result.Invalid;
-            return input.Length > MaxStartLine ? Result.Invalid : Result.NeedMore;
-        }
-        if (first.Length > MaxStartLine) return Result.Invalid;
-        var h = new HttpHead { IsRequest = isRequest };
-        byte[]? rented = null;
+        if (input.IsSingleSegment) return TryParse(input.FirstSpan, isRequest, maxHead, out head, out consumed);
+        // A head never exceeds the limits, so a contiguous copy of that much decides every case.
+        int n = (int)Math.Min(input.Length, (long)Math.Max(maxHead, MaxStartLine) + 1);
+        var rented = ArrayPool<byte>.Shared.Rent(n);
         try
         {
-            var line = TrimCr(ToSpan(first, ref rented));
-            if (!(isRequest ? ParseRequestLine(line, h) : ParseStatusLine(line, h))) return Result.Invalid;
+            input.Slice(0, n).CopyTo(rented);
+            return TryParse(rented.AsSpan(0, n), isRequest, maxHead, out head, out consumed);
         }
-        finally { if (rented != null) ArrayPool<byte>.Shared.Return(rented); }
+        finally { ArrayPool<byte>.Shared.Return(rented); }
+    }
 
-        long headersStart = reader.Consumed;
-        long sectionEnd;
+    /// <summary>The same over contiguous bytes (the common case: a head inside one buffer).</summary>
+    public static Result TryParse(ReadOnlySpan<byte> input, bool isRequest, int maxHead, out HttpHead? head, out long consumed)
+    {
+        head = null; consumed = 0;
+        int lf = input.IndexOf((byte)'\n');
+        if (lf < 0)
+        {
+            if (!PlausibleStart(input[..Math.Min(64, input.Length)], isRequest)) return Result.Invalid;
+            return input.Length > MaxStartLine ? Result.Invalid : Result.NeedMore;
+        }
+        if (lf > MaxStartLine) return Result.Invalid;
+        var h = new HttpHead { IsRequest = isRequest };
+        var startLine = TrimCr(input[..lf]);
+        if (!(isRequest ? ParseRequestLine(startLine, h) : ParseStatusLine(startLine, h))) return Result.Invalid;
+
+        int headersStart = lf + 1, pos = headersStart, sectionEnd;
         // Header lines until the empty line.
         while (true)
         {
-            long lineStart = reader.Consumed;
-            if (!reader.TryReadTo(out ReadOnlySequence<byte> l, (byte)'\n'))
-                return reader.Consumed + reader.Remaining > maxHead ? Result.TooLarge : Result.NeedMore;
-            if (reader.Consumed > maxHead) return Result.TooLarge;
-            bool empty = l.Length == 0 || (l.Length == 1 && l.FirstSpan[0] == (byte)'\r');
-            if (empty) { sectionEnd = lineStart; break; }
+            int l = input[pos..].IndexOf((byte)'\n');
+            if (l < 0) return input.Length > maxHead ? Result.TooLarge : Result.NeedMore;
+            if (pos + l + 1 > maxHead) return Result.TooLarge;
+            bool empty = l == 0 || (l == 1 && input[pos] == (byte)'\r');
+            if (empty) { sectionEnd = pos; pos += l + 1; break; }
+            pos += l + 1;
         }
-        long headersEnd = reader.Consumed;
-        consumed = headersEnd;
-        h.HeadBytes = (int)headersEnd;
-
+        consumed = pos;
+        h.HeadBytes = pos;
         // The header fields as sent, without the empty line that ends them.
-        var section = input.Slice(headersStart, sectionEnd - headersStart);
-        byte[]? rent2 = null;
-        try
-        {
-            var bytes = ToSpan(section, ref rent2);
-            ParseHeaders(bytes, h);
-        }
-        finally { if (rent2 != null) ArrayPool<byte>.Shared.Return(rent2); }
+        ParseHeaders(input[headersStart..sectionEnd], h);
         head = h;
         return Result.Ok;
     }
 
-    private static ReadOnlySpan<byte> ToSpan(in ReadOnlySequence<byte> seq, Span<byte> scratch)
-    {
-        if (seq.IsSingleSegment) return seq.FirstSpan;
-        int n = (int)Math.Min(seq.Length, scratch.Length);
-        seq.Slice(0, n).CopyTo(scratch);
-        return scratch[..n];
-    }
-
-    private static ReadOnlySpan<byte> ToSpan(in ReadOnlySequence<byte> seq, ref byte[]? rented)
-    {
-        if (seq.IsSingleSegment) return seq.FirstSpan;
-        rented = ArrayPool<byte>.Shared.Rent((int)seq.Length);
-        seq.CopyTo(rented);
-        return rented.AsSpan(0, (int)seq.Length);
-    }
-
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> s) => s.Length > 0 && s[^1] == (byte)'\r' ? s[..^1] : s;
 
-    public static bool IsTokenChar(byte c) =>
-        c > 32 && c < 127 && c is not ((byte)'(' or (byte)')' or (byte)'<' or (byte)'>' or (byte)'@' or (byte)',' or (byte)';' or (byte)':'
-            or (byte)'\\' or (byte)'"' or (byte)'/' or (byte)'[' or (byte)']' or (byte)'?' or (byte)'=' or (byte)'{' or (byte)'}');
+    private static readonly bool[] TokenChars = Enumerable.Range(0, 256).Select(i =>
+        i > 32 && i < 127 && "()<>@,;:\\\"/[]?={}".IndexOf((char)i) < 0).ToArray();
+
+    /// <summary>RFC 9110 tchar.</summary>
+    public static bool IsTokenChar(byte c) => TokenChars[c];
 
     /// <summary>Could these bytes begin a start line? (Used to reject garbage early.)</summary>
     public static bool PlausibleStart(ReadOnlySpan<byte> s, bool isRequest)
@@ -243,10 +227,14 @@ public static class HttpHeadParser
         "Upgrade", "Expect", "If-None-Match", "If-Modified-Since", "X-Powered-By", "Access-Control-Allow-Origin", "X-Api-Key",
     ];
 
+    private static readonly string[][] CommonByLength = Enumerable.Range(0, 64)
+        .Select(n => CommonNames.Where(c => c.Length == n).ToArray()).ToArray();
+
     /// <summary>Header names repeat on every message: reuse the common ones instead of allocating.</summary>
     private static string Name(ReadOnlySpan<byte> name)
     {
-        foreach (var c in CommonNames)
+        if (name.Length >= CommonByLength.Length) return Encoding.ASCII.GetString(name);
+        foreach (var c in CommonByLength[name.Length])
         {
             if (c.Length != name.Length) continue;
             bool eq = true;

@@ -81,7 +81,6 @@ public sealed class HttpTransaction
     public ushort ClientPort, ServerPort;
     /// <summary>"client:port-server:port" (IPv6 in brackets); the same string object for all transactions of a connection.</summary>
     public string Conn = "";
-    public string ClientIpText = "", ServerIpText = "";
     public long TsRequest;
     public long? TsResponse;
     public required HttpHead Request;

@@ -23,7 +23,7 @@ public sealed class HttpSession : IStreamReceiver
     private HttpTransaction? _requesting;     // request whose body is being read
     private HttpTransaction? _responding;     // transaction whose response is being read (null = orphan)
     private int _index;
-    private string? _connText, _clientText, _serverText;
+    private string? _connText;
     private bool _closed;
 
     public HttpSession(TcpConnection conn, HttpOptions opt, HttpCounters ctr, Action<HttpTransaction> emit)
@@ -113,13 +113,7 @@ public sealed class HttpSession : IStreamReceiver
         var k = _conn.Key;
         if (_clientIsA == true) { t.ClientIp = k.AddrA; t.ClientPort = k.PortA; t.ServerIp = k.AddrB; t.ServerPort = k.PortB; }
         else { t.ClientIp = k.AddrB; t.ClientPort = k.PortB; t.ServerIp = k.AddrA; t.ServerPort = k.PortA; }
-        if (_connText == null)
-        {
-            _clientText = t.ClientIp.ToString();
-            _serverText = t.ServerIp.ToString();
-            _connText = $"{t.ClientIp.WithPort(t.ClientPort)}-{t.ServerIp.WithPort(t.ServerPort)}";
-        }
-        t.Conn = _connText; t.ClientIpText = _clientText!; t.ServerIpText = _serverText!;
+        t.Conn = _connText ??= $"{t.ClientIp.WithPort(t.ClientPort)}-{t.ServerIp.WithPort(t.ServerPort)}";
         if (_midstream) t.Flags |= TransactionFlags.Midstream;
         if (head.BadLines || head.ConflictingLength) t.Flags |= TransactionFlags.BadHeader;
         if (_pending.Count > 0) t.Flags |= TransactionFlags.Pipelined;

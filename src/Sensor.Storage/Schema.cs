@@ -24,13 +24,19 @@ public static class Schema
           resp_body_sha256 varchar,
           complete boolean,
           flags varchar,
-          client_ip varchar,
-          client_port integer,
-          server_ip varchar,
-          server_port integer,
-          http_version varchar,
           run_id integer
         )
+        """;
+
+    /// <summary>Client and server split out of conn, for analysts; derived rather than stored (storing is the wall).</summary>
+    public const string HttpTransactionsView = """
+        create or replace view http_transactions_ext as
+        select *,
+          regexp_extract(split_part(conn, '-', 1), '^\[?(.*?)\]?:[0-9]+$', 1) as client_ip,
+          cast(regexp_extract(split_part(conn, '-', 1), ':([0-9]+)$', 1) as integer) as client_port,
+          regexp_extract(split_part(conn, '-', 2), '^\[?(.*?)\]?:[0-9]+$', 1) as server_ip,
+          cast(regexp_extract(split_part(conn, '-', 2), ':([0-9]+)$', 1) as integer) as server_port
+        from http_transactions
         """;
 
     public const string Runs = """
@@ -69,5 +75,5 @@ public static class Schema
         )
         """;
 
-    public static readonly string[] All = [HttpTransactions, Runs, CaptureStats, CaptureFiles];
+    public static readonly string[] All = [HttpTransactions, HttpTransactionsView, Runs, CaptureStats, CaptureFiles];
 }

@@ -22,7 +22,7 @@ public sealed class SensorDatabase : IDisposable
 
     public static SensorDatabase Open(string path, bool readOnly = false, string memoryLimit = DefaultMemoryLimit)
     {
-        var cs = readOnly ? $"Data Source={path};ACCESS_MODE=READ_ONLY" : $"Data Source={path};memory_limit={memoryLimit}";
+        var cs = readOnly ? $"Data Source={path};ACCESS_MODE=READ_ONLY" : $"Data Source={path};memory_limit={memoryLimit};checkpoint_threshold=1GB" + Environment.GetEnvironmentVariable("SENSOR_DUCKDB_EXTRA");
         var conn = new DuckDBConnection(cs);
         conn.Open();
         var db = new SensorDatabase(path, cs, conn);

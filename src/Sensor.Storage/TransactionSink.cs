@@ -61,8 +61,7 @@ public sealed class DuckDbTransactionSink : ITransactionSink
             .AppendValue(t.RequestBody.Length).AppendValue(t.ResponseBody.Length)
             .AppendValue(t.RequestBody.Sha256Hex).AppendValue(t.ResponseBody.Sha256Hex)
             .AppendValue(t.Complete).AppendValue(flags.Length == 0 ? null : flags)
-            .AppendValue(t.ClientIpText).AppendValue((int)t.ClientPort).AppendValue(t.ServerIpText).AppendValue((int)t.ServerPort)
-            .AppendValue(t.Request.Version).AppendValue(_runId)
+            .AppendValue(_runId)
             .EndRow();
         _rows.Inc();
         if (++_sinceCommit >= RowsPerCommit) Commit();

@@ -14,9 +14,9 @@ internal static class BodyBuffers
 
 /// <summary>
 /// Receives a message body after transfer decoding (chunked) and produces the decoded length, the
-/// SHA-256 of the decoded bytes and the first bytes for analyzers. Identity bodies are hashed as they
-/// stream by; compressed bodies are buffered (bounded) and decoded at the end with a decoded-size cap,
-/// so a decompression bomb is cut and flagged instead of filling memory.
+/// SHA-256 of the decoded bytes and the first bytes for analyzers. Compressed bodies are decoded as they
+/// stream by (gzip/deflate through zlib, brotli), so no body is buffered whole; the decoded size is capped,
+/// so a decompression bomb is cut and flagged instead of filling memory or time.
 /// </summary>
 internal sealed class BodyCollector
 {
@@ -24,8 +24,11 @@ internal sealed class BodyCollector
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private Coding _coding;
     private string? _encoding;
-    private byte[]? _compressed;
-    private int _compressedLen;
+    private IContentDecoder? _decoder;
+    private bool _decodeStopped, _decodeEnded;
+    private byte _deflateFirst;            // "deflate" is zlib-wrapped or raw: told apart by the first two bytes
+    private bool _haveDeflateFirst;
+    [ThreadStatic] private static byte[]? _scratch;
     private HttpBody _body = HttpBody.Empty;
     private bool _active;
     private bool _hashing;     // incremental hash in use (body larger than the capture limit)
@@ -41,7 +44,7 @@ internal sealed class BodyCollector
         _body = new HttpBody();
         _active = true;
         Flags = TransactionFlags.None;
-        _compressedLen = 0;
+        _decodeStopped = _decodeEnded = _haveDeflateFirst = false;
         _encoding = contentEncoding;
         _coding = Coding.Identity;
         if (!string.IsNullOrWhiteSpace(contentEncoding))
@@ -73,19 +76,49 @@ internal sealed class BodyCollector
             Decoded(data);
             return;
         }
-        if (_compressedLen + (long)data.Length > _opt.MaxCompressedBody)
+        if (_decodeStopped) return;
+        if (_decoder == null)
         {
-            Flags |= TransactionFlags.Truncated;
-            return;
+            if (_coding == Coding.Deflate)
+            {
+                if (!_haveDeflateFirst) { _deflateFirst = data[0]; _haveDeflateFirst = true; data = data[1..]; if (data.Length == 0) return; }
+                bool raw = !ZlibDecoder.LooksLikeZlib(_deflateFirst, data[0]);
+                _decoder = ZlibPool.Rent(gzip: false, raw);
+                Feed([_deflateFirst]);
+                if (_decodeStopped) return;
+            }
+            else _decoder = _coding == Coding.Gzip ? ZlibPool.Rent(gzip: true, false) : new BrotliContentDecoder();
         }
-        if (_compressed == null || _compressed.Length < _compressedLen + data.Length)
+        Feed(data);
+    }
+
+    private void Feed(ReadOnlySpan<byte> input)
+    {
+        var scratch = _scratch ??= new byte[64 * 1024];
+        while (true)
         {
-            var nb = ArrayPool<byte>.Shared.Rent(Math.Max(_compressedLen + data.Length, Math.Max(4096, (_compressed?.Length ?? 0) * 2)));
-            if (_compressed != null) { _compressed.AsSpan(0, _compressedLen).CopyTo(nb); ArrayPool<byte>.Shared.Return(_compressed); }
-            _compressed = nb;
+            var st = _decoder!.Decode(input, scratch, out int consumed, out int written);
+            input = input[consumed..];
+            if (written > 0 && !Emit(scratch.AsSpan(0, written))) { _decodeStopped = true; return; }
+            if (st == DecodeStatus.End) { _decodeEnded = _decodeStopped = true; return; }
+            if (st == DecodeStatus.Error) { Flags |= TransactionFlags.DecodeError; _decodeStopped = true; return; }
+            // Done when the input is used up and the decoder had no more output to give.
+            if ((input.Length == 0 && written < scratch.Length) || (consumed == 0 && written == 0)) return;
         }
-        data.CopyTo(_compressed.AsSpan(_compressedLen));
-        _compressedLen += data.Length;
+    }
+
+    /// <summary>Decoded bytes, up to the cap: past it the body is a bomb and decoding stops.</summary>
+    private bool Emit(ReadOnlySpan<byte> chunk)
+    {
+        long room = _opt.MaxDecodedBody - _body.Length;
+        if (chunk.Length > room)
+        {
+            Decoded(chunk[..(int)Math.Max(0, room)]);
+            Flags |= TransactionFlags.Bomb;
+            return false;
+        }
+        Decoded(chunk);
+        return true;
     }
 
     private void Decoded(ReadOnlySpan<byte> data)
@@ -118,11 +151,12 @@ internal sealed class BodyCollector
     {
         if (!_active) return HttpBody.Empty;
         _active = false;
-        if (_coding is Coding.Gzip or Coding.Deflate or Coding.Brotli && _compressedLen > 0)
+        if (_coding is Coding.Gzip or Coding.Deflate or Coding.Brotli && _body.WireLength > 0)
         {
-            DecodeCompressed();
+            // A compressed stream that stopped before its end marker did not decode completely.
+            if (!_decodeEnded && (Flags & (TransactionFlags.Bomb | TransactionFlags.DecodeError)) == 0) Flags |= TransactionFlags.DecodeError;
         }
-        if (_compressed != null) { ArrayPool<byte>.Shared.Return(_compressed); _compressed = null; }
+        ReleaseDecoder();
         // Bodies that fit the capture buffer (nearly all API bodies) are hashed in one call.
         if (_hashing) _body.Sha256 = _sha.GetHashAndReset();
         else if (_body.Length > 0) _body.Sha256 = SHA256.HashData(_body.Content);
@@ -132,61 +166,10 @@ internal sealed class BodyCollector
         return b;
     }
 
-    /// <summary>Abandons the body (the message was lost); releases buffers.</summary>
-    public HttpBody Abort()
+    private void ReleaseDecoder()
     {
-        var b = Finish();
-        return b;
-    }
-
-    private void DecodeCompressed()
-    {
-        var buf = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            if (!TryDecode(_coding, buf) && _coding == Coding.Deflate && _body.Length == 0)
-            {
-                // Some servers send raw deflate (RFC 1951) under "deflate": retry without the zlib wrapper.
-                Flags &= ~TransactionFlags.DecodeError;
-                if (_hashing) { _sha.GetHashAndReset(); _hashing = false; }
-                _body.CapturedLength = 0;
-                TryDecode(Coding.Unknown, buf);
-            }
-        }
-        finally { ArrayPool<byte>.Shared.Return(buf); }
-    }
-
-    private bool TryDecode(Coding coding, byte[] buf)
-    {
-        using var input = new MemoryStream(_compressed!, 0, _compressedLen, writable: false);
-        using Stream dec = coding switch
-        {
-            Coding.Gzip => new GZipStream(input, CompressionMode.Decompress),
-            Coding.Deflate => new ZLibStream(input, CompressionMode.Decompress),
-            Coding.Brotli => new BrotliStream(input, CompressionMode.Decompress),
-            _ => new DeflateStream(input, CompressionMode.Decompress),
-        };
-        try
-        {
-            while (true)
-            {
-                int want = (int)Math.Min(buf.Length, _opt.MaxDecodedBody - _body.Length + 1);
-                if (want <= 0) { Flags |= TransactionFlags.Bomb; return true; }
-                int n = dec.Read(buf, 0, want);
-                if (n <= 0) return true;
-                if (_body.Length + n > _opt.MaxDecodedBody)
-                {
-                    Decoded(buf.AsSpan(0, (int)(_opt.MaxDecodedBody - _body.Length)));
-                    Flags |= TransactionFlags.Bomb;
-                    return true;
-                }
-                Decoded(buf.AsSpan(0, n));
-            }
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            Flags |= TransactionFlags.DecodeError;
-            return false;
-        }
+        if (_decoder is ZlibDecoder z) ZlibPool.Return(z);
+        else _decoder?.Dispose();
+        _decoder = null;
     }
 }

@@ -6,8 +6,6 @@ public sealed record HttpOptions
     public int MaxHeadBytes { get; init; } = 64 * 1024;
     /// <summary>Decoded body bytes kept per message for analyzers (never stored).</summary>
     public int BodyCaptureLimit { get; init; } = 1 << 20;
-    /// <summary>Compressed body bytes buffered for decoding; beyond this the body is flagged truncated.</summary>
-    public int MaxCompressedBody { get; init; } = 16 << 20;
     /// <summary>Decoded size at which a compressed body is cut and flagged as a decompression bomb.</summary>
     public long MaxDecodedBody { get; init; } = 64L << 20;
     /// <summary>Requests waiting for responses on one connection (pipelining depth).</summary>

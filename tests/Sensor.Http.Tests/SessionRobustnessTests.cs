@@ -79,22 +79,56 @@ public class SessionRobustnessTests
     }
 
     [Fact]
-    public void Compressed_body_over_the_buffer_limit_is_truncated()
+    public void A_large_compressed_body_streams_through_the_decoder_without_being_buffered()
     {
-        var plain = Text(5000, 3);
-        var gz = Gzip(plain);
-        var h = new HttpHarness(new HttpOptions { MaxCompressedBody = gz.Length / 2 });
+        // 24 MiB of text arriving in 1460-byte segments: decoded piece by piece, fully hashed, only the capture kept.
+        var plain = Text(24 << 20, 3);
+        var gz = Gzip(plain, System.IO.Compression.CompressionLevel.Fastest);
+        var h = new HttpHarness(new HttpOptions { BodyCaptureLimit = 4096 });
         h.Handshake();
         h.Client("GET / HTTP/1.1\r\n\r\n");
-        h.Server(Cat(Ascii($"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {gz.Length}\r\n\r\n"), gz));
+        h.Server(Ascii($"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {gz.Length}\r\n\r\n"));
+        for (int off = 0; off < gz.Length; off += 1460) h.Server(gz.AsSpan(off, Math.Min(1460, gz.Length - off)));
         h.Client("GET /2 HTTP/1.1\r\n\r\n");
         h.Server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         h.Close();
         Assert.Equal(2, h.Transactions.Count);
         var t = h.Transactions[0];
-        Assert.True(t.Flags.HasFlag(TransactionFlags.Truncated));
-        Assert.False(t.Complete);
+        Assert.True(t.Complete, t.FlagsText());
+        Assert.Equal(plain.Length, t.ResponseBody.Length);
+        Assert.Equal(gz.Length, t.ResponseBody.WireLength);
+        Assert.Equal(Sha(plain), t.ResponseBody.Sha256Hex);
         Assert.True(h.Transactions[1].Complete);
+    }
+
+    [Fact]
+    public void A_gzip_body_cut_before_its_end_is_a_decode_error()
+    {
+        var gz = Gzip(Text(5000, 4));
+        var cut = gz[..(gz.Length - 12)];
+        var h = new HttpHarness();
+        h.Handshake();
+        h.Client("GET / HTTP/1.1\r\n\r\n");
+        h.Server(Cat(Ascii($"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {cut.Length}\r\n\r\n"), cut));
+        h.Close();
+        var t = Assert.Single(h.Transactions);
+        Assert.True(t.Flags.HasFlag(TransactionFlags.DecodeError));
+        Assert.False(t.Complete);
+    }
+
+    [Fact]
+    public void Several_gzip_members_in_one_body_decode_as_one()
+    {
+        var p1 = Text(3000, 5); var p2 = Text(2000, 6);
+        var body = Cat(Gzip(p1), Gzip(p2));
+        var h = new HttpHarness();
+        h.Handshake();
+        h.Client("GET / HTTP/1.1\r\n\r\n");
+        h.Server(Cat(Ascii($"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {body.Length}\r\n\r\n"), body));
+        h.Close();
+        var t = Assert.Single(h.Transactions);
+        Assert.Equal(Sha(Cat(p1, p2)), t.ResponseBody.Sha256Hex);
+        Assert.True(t.Complete);
     }
 
     [Fact]

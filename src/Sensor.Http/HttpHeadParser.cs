@@ -91,7 +91,7 @@ public static class HttpHeadParser
     private static bool ParseVersion(ReadOnlySpan<byte> v, HttpHead h)
     {
         if (v.Length != 8 || !v.StartsWith("HTTP/"u8) || !char.IsAsciiDigit((char)v[5]) || v[6] != '.' || !char.IsAsciiDigit((char)v[7])) return false;
-        h.Version = Encoding.ASCII.GetString(v);
+        h.Version = Common(v, CommonVersions);
         return true;
     }
 
@@ -105,7 +105,7 @@ public static class HttpHeadParser
         if (!ParseVersion(line[(sp2 + 1)..], h)) return false;
         var target = line[(sp1 + 1)..sp2];
         foreach (var c in target) if (c < 0x21 && c != ' ' || c == 0x7f) return false;
-        h.Method = Encoding.ASCII.GetString(method);
+        h.Method = Common(method, CommonMethods);
         h.Target = Encoding.UTF8.GetString(target);
         return true;
     }
@@ -117,7 +117,7 @@ public static class HttpHeadParser
         foreach (var c in code) if (!char.IsAsciiDigit((char)c)) return false;
         if (line.Length > 12 && line[12] != ' ') return false;
         h.Status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
-        h.Reason = line.Length > 13 ? Encoding.UTF8.GetString(line[13..]) : "";
+        h.Reason = line.Length > 13 ? Common(line[13..], CommonReasons) : "";
         return true;
     }
 
@@ -125,7 +125,7 @@ public static class HttpHeadParser
 
     private static void ParseHeaders(ReadOnlySpan<byte> section, HttpHead h)
     {
-        h.RawHeaders = Encoding.UTF8.GetString(section);
+        h.RawHeaderBytes = section.ToArray();
         var rest = section;
         while (rest.Length > 0)
         {
@@ -226,6 +226,25 @@ public static class HttpHeadParser
         "ETag", "Last-Modified", "Location", "Vary", "X-Request-Id", "X-Forwarded-For", "Origin", "Referer", "Keep-Alive",
         "Upgrade", "Expect", "If-None-Match", "If-Modified-Since", "X-Powered-By", "Access-Control-Allow-Origin", "X-Api-Key",
     ];
+
+    private static readonly string[] CommonMethods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"];
+    private static readonly string[] CommonVersions = ["HTTP/1.1", "HTTP/1.0"];
+    private static readonly string[] CommonReasons = ["OK", "Created", "Accepted", "No Content", "Not Modified", "Found", "Moved Permanently",
+        "Bad Request", "Unauthorized", "Forbidden", "Not Found", "Method Not Allowed", "Conflict", "Unprocessable Entity",
+        "Too Many Requests", "Internal Server Error", "Bad Gateway", "Service Unavailable", "Continue", "Switching Protocols"];
+
+    /// <summary>One shared string for values that repeat on every message (methods, versions, reasons).</summary>
+    private static string Common(ReadOnlySpan<byte> value, string[] known)
+    {
+        foreach (var k in known)
+        {
+            if (k.Length != value.Length) continue;
+            bool eq = true;
+            for (int i = 0; i < k.Length; i++) if (k[i] != value[i]) { eq = false; break; }
+            if (eq) return k;
+        }
+        return Encoding.UTF8.GetString(value);
+    }
 
     private static readonly string[][] CommonByLength = Enumerable.Range(0, 64)
         .Select(n => CommonNames.Where(c => c.Length == n).ToArray()).ToArray();

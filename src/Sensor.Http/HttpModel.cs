@@ -35,7 +35,11 @@ public sealed class HttpHead
     public string Reason = "";
     public string Version = "";
     public List<HttpHeader> Headers = [];
-    public string RawHeaders = "";
+    /// <summary>The header section as sent (UTF-8 bytes, without the empty line that ends it).</summary>
+    public byte[] RawHeaderBytes = [];
+    private string? _rawHeaders;
+    /// <summary>The header section as text, decoded on first use.</summary>
+    public string RawHeaders => _rawHeaders ??= System.Text.Encoding.UTF8.GetString(RawHeaderBytes);
     public long ContentLength = -1;
     public bool Chunked;
     public bool OtherTransferCoding;

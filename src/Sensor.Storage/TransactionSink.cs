@@ -12,6 +12,19 @@ public interface ITransactionSink : IDisposable
     void Commit();
 }
 
+internal static class AppenderText
+{
+    /// <summary>
+    /// Appends text that is already UTF-8 (as captured) without a round trip through a .NET string;
+    /// bytes that are not valid UTF-8 go through the string path, which substitutes what cannot be decoded.
+    /// </summary>
+    public static IDuckDBAppenderRow Text(this IDuckDBAppenderRow row, byte[]? utf8, HttpHead? head)
+    {
+        if (utf8 == null || head == null) return row.AppendNullValue();
+        return System.Text.Unicode.Utf8.IsValid(utf8) ? row.AppendValue(utf8.AsSpan()) : row.AppendValue(head.RawHeaders);
+    }
+}
+
 /// <summary>Counts transactions and stores nothing (replay --no-store, tests).</summary>
 public sealed class CountingSink(Counter rows) : ITransactionSink
 {
@@ -56,7 +69,7 @@ public sealed class DuckDbTransactionSink : ITransactionSink
             .AppendValue(t.Request.Method).AppendValue(t.Request.Host).AppendValue(t.Request.Target)
             .AppendValue(path).AppendValue(query)
             .AppendValue(resp?.Status)
-            .AppendValue(t.Request.RawHeaders).AppendValue(resp?.RawHeaders)
+            .Text(t.Request.RawHeaderBytes, t.Request).Text(resp?.RawHeaderBytes, resp)
             .AppendValue(t.Request.ContentType).AppendValue(resp?.ContentType)
             .AppendValue(t.RequestBody.Length).AppendValue(t.ResponseBody.Length)
             .AppendValue(t.RequestBody.Sha256Hex).AppendValue(t.ResponseBody.Sha256Hex)

@@ -125,20 +125,21 @@ public static class HttpHeadParser
 
     private static void ParseHeaders(ReadOnlySpan<byte> section, HttpHead h)
     {
-        h.RawHeaderBytes = section.ToArray();
-        var rest = section;
-        while (rest.Length > 0)
+        var raw = h.RawHeaderBytes = section.ToArray();
+        int pos = 0;
+        while (pos < raw.Length)
         {
-            int lf = rest.IndexOf((byte)'\n');
-            var line = TrimCr(lf < 0 ? rest : rest[..lf]);
-            rest = lf < 0 ? default : rest[(lf + 1)..];
+            int lf = raw.AsSpan(pos).IndexOf((byte)'\n');
+            int lineStart = pos, lineLen = lf < 0 ? raw.Length - pos : lf;
+            pos = lf < 0 ? raw.Length : pos + lf + 1;
+            var line = TrimCr(raw.AsSpan(lineStart, lineLen));
             if (line.Length == 0) continue;
             if (line[0] is (byte)' ' or (byte)'\t')
             {
                 // obs-fold: continuation of the previous value.
-                if (h.Headers.Count == 0) { h.BadLines = true; continue; }
-                var prev = h.Headers[^1];
-                h.Headers[^1] = prev with { Value = prev.Value + " " + Encoding.UTF8.GetString(line.Trim(Ows)) };
+                if (h.FieldCount == 0) { h.BadLines = true; continue; }
+                ref var prev = ref h.Fields[h.FieldCount - 1];
+                prev = prev with { Folded = h.FieldValue(prev) + " " + Encoding.UTF8.GetString(line.Trim(Ows)) };
                 continue;
             }
             int colon = line.IndexOf((byte)':');
@@ -147,43 +148,63 @@ public static class HttpHeadParser
             bool ok = true;
             foreach (var c in name) if (!IsTokenChar(c)) { ok = false; break; }
             if (!ok) { h.BadLines = true; continue; }
-            var value = line[(colon + 1)..].Trim(Ows);
-            h.Headers.Add(new HttpHeader(Name(name), Encoding.UTF8.GetString(value)));
+            var valueAll = line[(colon + 1)..];
+            var value = valueAll.TrimStart(Ows);
+            int valueStart = lineStart + colon + 1 + (valueAll.Length - value.Length);
+            value = value.TrimEnd(Ows);
+            h.AddField(new HttpHead.Field(lineStart, colon, valueStart, value.Length, null));
         }
-        foreach (var hd in h.Headers) Interpret(hd, h);
+        for (int i = 0; i < h.FieldCount; i++) Interpret(h, h.Fields[i]);
     }
 
-    private static void Interpret(HttpHeader hd, HttpHead h)
+    /// <summary>ASCII case-insensitive comparison of a field name with a known name.</summary>
+    internal static bool NameIs(ReadOnlySpan<byte> name, string known)
     {
-        var n = hd.Name;
+        if (name.Length != known.Length) return false;
+        for (int i = 0; i < name.Length; i++)
+        {
+            int a = name[i], b = known[i];
+            if (a == b) continue;
+            if ((a | 0x20) != (b | 0x20) || (uint)((a | 0x20) - 'a') > 'z' - 'a') return false;
+        }
+        return true;
+    }
+
+    /// <summary>The few fields that decide framing and identity are read straight from the bytes.</summary>
+    private static void Interpret(HttpHead h, in HttpHead.Field f)
+    {
+        var n = h.RawHeaderBytes.AsSpan(f.NameStart, f.NameLength);
         if (n.Length < 4) return;
-        switch (char.ToLowerInvariant(n[0]))
+        switch (n[0] | 0x20)
         {
             case 'c':
-                if (n.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                if (NameIs(n, "Content-Length"))
                 {
-                    foreach (var part in new TokenList(hd.Value))
+                    foreach (var part in new TokenList(h.FieldValue(f)))
                     {
                         if (!long.TryParse(part, System.Globalization.NumberStyles.None, null, out long v)) { h.ConflictingLength = true; continue; }
                         if (h.ContentLength >= 0 && h.ContentLength != v) h.ConflictingLength = true;
                         else h.ContentLength = v;
                     }
                 }
-                else if (n.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase))
-                    h.ContentEncoding = h.ContentEncoding == null ? hd.Value : h.ContentEncoding + ", " + hd.Value;
-                else if (n.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) h.ContentType ??= hd.Value;
-                else if (n.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+                else if (NameIs(n, "Content-Encoding"))
                 {
-                    foreach (var t in new TokenList(hd.Value))
+                    var v = h.FieldValue(f);
+                    h.ContentEncoding = h.ContentEncoding == null ? v : h.ContentEncoding + ", " + v;
+                }
+                else if (NameIs(n, "Content-Type")) h.ContentType ??= h.FieldValue(f);
+                else if (NameIs(n, "Connection"))
+                {
+                    foreach (var t in new TokenList(h.FieldValue(f)))
                         if (t.Equals("close", StringComparison.OrdinalIgnoreCase)) h.ConnectionClose = true;
                 }
                 break;
             case 't':
-                if (n.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+                if (NameIs(n, "Transfer-Encoding"))
                 {
                     ReadOnlySpan<char> last = default;
                     int count = 0;
-                    foreach (var t in new TokenList(hd.Value)) { last = t; count++; }
+                    foreach (var t in new TokenList(h.FieldValue(f))) { last = t; count++; }
                     if (count > 0)
                     {
                         h.Chunked = last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
@@ -192,10 +213,10 @@ public static class HttpHeadParser
                 }
                 break;
             case 'h':
-                if (n.Equals("Host", StringComparison.OrdinalIgnoreCase)) h.Host ??= hd.Value;
+                if (NameIs(n, "Host")) h.Host ??= h.FieldValue(f);
                 break;
             case 'u':
-                if (n.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)) h.HasUpgrade = true;
+                if (NameIs(n, "Upgrade")) h.HasUpgrade = true;
                 break;
         }
     }
@@ -250,7 +271,7 @@ public static class HttpHeadParser
         .Select(n => CommonNames.Where(c => c.Length == n).ToArray()).ToArray();
 
     /// <summary>Header names repeat on every message: reuse the common ones instead of allocating.</summary>
-    private static string Name(ReadOnlySpan<byte> name)
+    internal static string Name(ReadOnlySpan<byte> name)
     {
         if (name.Length >= CommonByLength.Length) return Encoding.ASCII.GetString(name);
         foreach (var c in CommonByLength[name.Length])

@@ -34,7 +34,32 @@ public sealed class HttpHead
     public int Status;
     public string Reason = "";
     public string Version = "";
-    public List<HttpHeader> Headers = [];
+    /// <summary>Header fields in order, as strings; built from the raw bytes on first use.</summary>
+    public List<HttpHeader> Headers => _headers ??= MaterializeHeaders();
+    private List<HttpHeader>? _headers;
+    // Where each field's name and value sit in RawHeaderBytes; a folded value (obs-fold) is kept as a string.
+    internal readonly record struct Field(int NameStart, int NameLength, int ValueStart, int ValueLength, string? Folded);
+    internal Field[] Fields = [];
+    internal int FieldCount;
+
+    internal void AddField(in Field f)
+    {
+        if (FieldCount == Fields.Length) Array.Resize(ref Fields, Math.Max(8, Fields.Length * 2));
+        Fields[FieldCount++] = f;
+    }
+
+    internal string FieldValue(in Field f) => f.Folded ?? System.Text.Encoding.UTF8.GetString(RawHeaderBytes, f.ValueStart, f.ValueLength);
+
+    private List<HttpHeader> MaterializeHeaders()
+    {
+        var list = new List<HttpHeader>(FieldCount);
+        for (int i = 0; i < FieldCount; i++)
+        {
+            ref readonly var f = ref Fields[i];
+            list.Add(new HttpHeader(HttpHeadParser.Name(RawHeaderBytes.AsSpan(f.NameStart, f.NameLength)), FieldValue(f)));
+        }
+        return list;
+    }
     /// <summary>The header section as sent (UTF-8 bytes, without the empty line that ends it).</summary>
     public byte[] RawHeaderBytes = [];
     private string? _rawHeaders;
@@ -52,9 +77,16 @@ public sealed class HttpHead
     public bool ConflictingLength;
     public int HeadBytes;
 
+    /// <summary>The first value of a header field (case-insensitive name), or null.</summary>
     public string? Get(string name)
     {
-        foreach (var h in Headers) if (h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return h.Value;
+        if (_headers != null)
+        {
+            foreach (var h in _headers) if (h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return h.Value;
+            return null;
+        }
+        for (int i = 0; i < FieldCount; i++)
+            if (HttpHeadParser.NameIs(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength), name)) return FieldValue(Fields[i]);
         return null;
     }
 }

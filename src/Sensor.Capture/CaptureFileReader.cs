@@ -211,13 +211,13 @@ public sealed class CaptureFileReader : IDisposable
             case 2: // Packet Block (obsolete)
                 {
                     if (body.Length < 20) return SetFault(off, "packet block too short");
-                    int ifId = type == 6 ? (int)U32(body) : U16(body);
+                    uint ifId = type == 6 ? U32(body) : U16(body);
                     ulong tsRaw = ((ulong)U32(body[4..]) << 32) | U32(body[8..]);
                     int cap = (int)Math.Min(U32(body[12..]), int.MaxValue), orig = (int)Math.Min(U32(body[16..]), int.MaxValue);
                     if (cap > body.Length - 20) return SetFault(off, $"packet length {cap} exceeds its block");
-                    if (ifId >= _ifaces.Count) return SetFault(off, $"packet refers to undefined interface {ifId}");
+                    if (ifId >= (uint)_ifaces.Count) return SetFault(off, $"packet refers to undefined interface {ifId}");
                     if (cap > batch.Free && batch.Count > 0) return Step.Full;
-                    var ifc = _ifaces[ifId];
+                    var ifc = _ifaces[(int)ifId];
                     var dst = batch.Add(IfaceTime(ifc, tsRaw), cap, orig, ifc.LinkType, off);
                     body.Slice(20, cap).CopyTo(dst);
                     Packets++;

@@ -4,8 +4,8 @@ namespace Sensor.Http;
 /// The hand-off after the HTTP stage: every finished transaction, with its decoded bodies, passes through
 /// the analyzers of the flow worker that parsed it, before the bodies are dropped (raw bodies are never
 /// stored). Analyzers (inventory, schemas, sensitive data, rules) plug in here without touching earlier
-/// stages. One instance per worker thread, so an analyzer needs no locks; <see cref="Complete"/> is called
-/// once, on that worker, after its last transaction.
+/// stages. One instance per flow worker, called only from that worker's thread, so an analyzer needs no
+/// locks; <see cref="Complete"/> is called once after its last transaction, when the worker has stopped.
 /// </summary>
 public interface IHttpAnalyzer
 {

@@ -41,7 +41,7 @@ public sealed class CountingSink(Counter rows) : ITransactionSink
 /// </summary>
 public sealed class DuckDbTransactionSink : ITransactionSink
 {
-    public int RowsPerCommit { get; init; } = int.TryParse(Environment.GetEnvironmentVariable("SENSOR_RPC"), out var v) ? v : 20_000;
+    public int RowsPerCommit { get; init; } = 20_000;
     private readonly DuckDBConnection _conn;
     private readonly int _runId;
     private readonly Counter _rows, _commits;

@@ -8,7 +8,12 @@ internal static class BodyBuffers
 {
     public static void Return(HttpBody b)
     {
-        if (b.Captured is { } arr) { b.Captured = null; ArrayPool<byte>.Shared.Return(arr); }
+        if (b.Captured is { } arr)
+        {
+            b.Captured = null;
+            b.Memory?.Release(arr.Length);
+            ArrayPool<byte>.Shared.Return(arr);
+        }
     }
 }
 
@@ -21,7 +26,9 @@ internal static class BodyBuffers
 internal sealed class BodyCollector
 {
     private readonly HttpOptions _opt;
-    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly HttpMemory _mem;
+    private IncrementalHash? _incremental;     // created only for bodies larger than the capture buffer
+    private IncrementalHash Sha => _incremental ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private Coding _coding;
     private string? _encoding;
     private IContentDecoder? _decoder;
@@ -37,11 +44,11 @@ internal sealed class BodyCollector
 
     private enum Coding { Identity, Gzip, Deflate, Brotli, Unknown }
 
-    public BodyCollector(HttpOptions opt) { _opt = opt; }
+    public BodyCollector(HttpOptions opt, HttpMemory mem) { _opt = opt; _mem = mem; }
 
     public void Begin(string? contentEncoding)
     {
-        _body = new HttpBody();
+        _body = new HttpBody { Memory = _mem };
         _active = true;
         Flags = TransactionFlags.None;
         _decodeStopped = _decodeEnded = _haveDeflateFirst = false;
@@ -124,26 +131,34 @@ internal sealed class BodyCollector
     private void Decoded(ReadOnlySpan<byte> data)
     {
         _body.Length += data.Length;
-        int room = _opt.BodyCaptureLimit - _body.CapturedLength;
-        int n = Math.Min(room, data.Length);
-        if (n < data.Length)
+        int n = Math.Min(_opt.BodyCaptureLimit - _body.CapturedLength, data.Length);
+        if (n > 0) n = Capture(data[..n]);
+        if (n < data.Length || _hashing)
         {
-            // The body outgrows the capture buffer: from here on it is hashed as it streams by.
-            if (!_hashing) { _sha.AppendData(_body.Content); _hashing = true; }
-            _sha.AppendData(data);
-            _body.CaptureTruncated = true;
-            if (n <= 0) return;
+            // The body outgrows what is captured: from here on it is hashed as it streams by.
+            if (!_hashing) { Sha.AppendData(_body.Content[..(_body.CapturedLength - n)]); _hashing = true; }
+            Sha.AppendData(data);
+            if (n < data.Length) _body.CaptureTruncated = true;
         }
-        else if (_hashing) _sha.AppendData(data);
+    }
+
+    /// <summary>Copies into the capture buffer, growing it within the memory cap; returns the bytes kept.</summary>
+    private int Capture(ReadOnlySpan<byte> data)
+    {
         var cap = _body.Captured;
-        if (cap == null || cap.Length < _body.CapturedLength + n)
+        int need = _body.CapturedLength + data.Length;
+        if (cap == null || cap.Length < need)
         {
-            var nb = ArrayPool<byte>.Shared.Rent(Math.Min(_opt.BodyCaptureLimit, Math.Max(_body.CapturedLength + n, Math.Max(1024, (cap?.Length ?? 0) * 2))));
-            if (cap != null) { cap.AsSpan(0, _body.CapturedLength).CopyTo(nb); ArrayPool<byte>.Shared.Return(cap); }
+            int size = Math.Min(_opt.BodyCaptureLimit, Math.Max(need, Math.Max(1024, (cap?.Length ?? 0) * 2)));
+            var nb = ArrayPool<byte>.Shared.Rent(size);
+            // Accounted as what the pool really handed out (it rounds sizes up).
+            if (!_mem.TryReserve(nb.Length - (cap?.Length ?? 0))) { ArrayPool<byte>.Shared.Return(nb); return 0; }
+            if (cap != null) { cap.AsSpan(0, _body.CapturedLength).CopyTo(nb); ArrayPool<byte>.Shared.Return(cap); }  // its bytes moved into the reservation above
             _body.Captured = cap = nb;
         }
-        data[..n].CopyTo(cap.AsSpan(_body.CapturedLength));
-        _body.CapturedLength += n;
+        data.CopyTo(cap.AsSpan(_body.CapturedLength));
+        _body.CapturedLength += data.Length;
+        return data.Length;
     }
 
     /// <summary>Ends the body; compressed content is decoded now. Returns the finished body.</summary>
@@ -158,7 +173,7 @@ internal sealed class BodyCollector
         }
         ReleaseDecoder();
         // Bodies that fit the capture buffer (nearly all API bodies) are hashed in one call.
-        if (_hashing) _body.Sha256 = _sha.GetHashAndReset();
+        if (_hashing) _body.Sha256 = Sha.GetHashAndReset();
         else if (_body.Length > 0) _body.Sha256 = SHA256.HashData(_body.Content);
         _hashing = false;
         var b = _body;

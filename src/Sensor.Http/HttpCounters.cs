@@ -20,5 +20,7 @@ public sealed class HttpCounters(CounterRegistry r)
     public readonly Counter PendingOverflow = r.Create("http", "pending_overflow", "requests dropped because too many awaited responses on one connection");
     public readonly Counter TunnelBytes = r.Create("http", "tunnel_bytes", "bytes after an Upgrade or CONNECT (not parsed)");
     public readonly Counter GapResyncs = r.Create("http", "gap_resyncs", "parser resynchronisations after missing bytes");
+    /// <summary>For sessions created without a worker's memory budget (tests, tools).</summary>
+    public readonly HttpMemory UnlimitedMemory = new(long.MaxValue, new CounterRegistry());
     public readonly Counter TruncatedBodies = r.Create("http", "truncated_bodies", "bodies cut by a close, reset, gap or limit");
 }

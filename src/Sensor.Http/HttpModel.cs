@@ -105,6 +105,7 @@ public sealed class HttpBody
     public byte[]? Captured;
     public int CapturedLength;
     public bool CaptureTruncated;
+    internal HttpMemory? Memory;   // where the captured buffer is accounted
     public ReadOnlySpan<byte> Content => Captured is null ? default : Captured.AsSpan(0, CapturedLength);
     public string? Sha256Hex => Sha256 is null ? null : Convert.ToHexStringLower(Sha256);
 }

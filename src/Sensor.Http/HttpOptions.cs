@@ -8,6 +8,8 @@ public sealed record HttpOptions
     public int BodyCaptureLimit { get; init; } = 1 << 20;
     /// <summary>Decoded size at which a compressed body is cut and flagged as a decompression bomb.</summary>
     public long MaxDecodedBody { get; init; } = 64L << 20;
+    /// <summary>Bytes of unparsed heads and captured bodies held per flow worker (see <see cref="HttpMemory"/>).</summary>
+    public long MaxBufferedPerWorker { get; init; } = 128L << 20;
     /// <summary>Requests waiting for responses on one connection (pipelining depth).</summary>
     public int MaxPendingRequests { get; init; } = 256;
     /// <summary>Bytes scanned for an HTTP message start before a direction is given up as not HTTP.</summary>

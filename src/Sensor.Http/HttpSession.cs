@@ -26,9 +26,12 @@ public sealed class HttpSession : IStreamReceiver
     private string? _connText;
     private bool _closed;
 
-    public HttpSession(TcpConnection conn, HttpOptions opt, HttpCounters ctr, Action<HttpTransaction> emit)
+    private readonly HttpMemory _mem;
+
+    public HttpSession(TcpConnection conn, HttpOptions opt, HttpCounters ctr, Action<HttpTransaction> emit, HttpMemory? memory = null)
     {
         _conn = conn; _opt = opt; _ctr = ctr; _emit = emit;
+        _mem = memory ?? ctr.UnlimitedMemory;
         _clientIsA = conn.ClientIsA;
         _midstream = conn.ClientIsA == null;
     }
@@ -47,8 +50,8 @@ public sealed class HttpSession : IStreamReceiver
                 _clientIsA = k.PortA > k.PortB;
             }
         }
-        _req = new MessageReader(true, this, _opt, _ctr);
-        _resp = new MessageReader(false, this, _opt, _ctr);
+        _req = new MessageReader(true, this, _opt, _ctr, _mem);
+        _resp = new MessageReader(false, this, _opt, _ctr, _mem);
     }
 
     private static bool LooksLikeRequest(ReadOnlySpan<byte> s)

@@ -34,10 +34,12 @@ internal sealed class MessageReader
     public bool Stopped => Current == State.Stopped;
     public bool EverParsed => _everParsed;
 
-    public MessageReader(bool isRequest, HttpSession session, HttpOptions opt, HttpCounters ctr)
+    private readonly HttpMemory _mem;
+
+    public MessageReader(bool isRequest, HttpSession session, HttpOptions opt, HttpCounters ctr, HttpMemory mem)
     {
-        _isRequest = isRequest; _session = session; _opt = opt; _ctr = ctr;
-        _body = new BodyCollector(opt);
+        _isRequest = isRequest; _session = session; _opt = opt; _ctr = ctr; _mem = mem;
+        _body = new BodyCollector(opt, mem);
     }
 
     private bool Streaming => Current is State.BodyLength or State.ChunkData or State.BodyClose or State.Stopped;
@@ -51,22 +53,44 @@ internal sealed class MessageReader
             data = data[n..];
             if (data.Length == 0) return;
         }
-        Append(data);
+        Append(data, ts);
         Pump(ts, force: false);
     }
 
-    private void Append(ReadOnlySpan<byte> data)
+    private void Append(ReadOnlySpan<byte> data, long ts)
     {
         if (data.Length == 0) return;
         if (_buf.Length < _len + data.Length)
         {
             var nb = ArrayPool<byte>.Shared.Rent(Math.Max(_len + data.Length, Math.Max(4096, _buf.Length * 2)));
+            if (!_mem.TryReserve(nb.Length - _buf.Length))
+            {
+                ArrayPool<byte>.Shared.Return(nb);
+                // Over the worker's memory cap: drop what is held and look for the next message start.
+                if (_len > 0 && Current == State.Start) _ctr.LostHeads.Inc();
+                _len = 0;
+                if (Current is State.ChunkSize or State.ChunkCrlf or State.Trailers)
+                {
+                    MsgFlags |= TransactionFlags.Truncated;   // chunk framing lost with the dropped bytes
+                    CompleteMessage(ts);
+                }
+                if (Current is State.Start or State.HoldForRequest) Current = State.Resync;
+                return;
+            }
             _buf.AsSpan(0, _len).CopyTo(nb);
-            if (_buf.Length > 0) ArrayPool<byte>.Shared.Return(_buf);
+            if (_buf.Length > 0) ArrayPool<byte>.Shared.Return(_buf);   // its bytes moved into the reservation above
             _buf = nb;
         }
         data.CopyTo(_buf.AsSpan(_len));
         _len += data.Length;
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_buf.Length == 0) return;
+        _mem.Release(_buf.Length);
+        ArrayPool<byte>.Shared.Return(_buf);
+        _buf = [];
     }
 
     private void Consume(int n)
@@ -74,7 +98,7 @@ internal sealed class MessageReader
         if (n <= 0) return;
         _len -= n;
         if (_len > 0) Buffer.BlockCopy(_buf, n, _buf, 0, _len);
-        else if (_buf.Length > 64 * 1024) { ArrayPool<byte>.Shared.Return(_buf); _buf = []; }
+        else if (_buf.Length > 64 * 1024) ReturnBuffer();
     }
 
     /// <summary>Runs the state machine over buffered bytes. With force, a held response proceeds unpaired.</summary>
@@ -413,7 +437,7 @@ internal sealed class MessageReader
                 break;
         }
         if (_len > 0) { _len = 0; }
-        if (_buf.Length > 0) { ArrayPool<byte>.Shared.Return(_buf); _buf = []; }
+        ReturnBuffer();
     }
 }
 

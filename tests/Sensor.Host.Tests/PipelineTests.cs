@@ -75,6 +75,8 @@ public class PipelineTests
             var seen = analyzers.SelectMany(a => a.Seen).ToDictionary(s => s.Uri, s => s.Body);
             Assert.Equal(200, seen.Count);
             for (int i = 0; i < 200; i++) Assert.Equal(bodies[i], seen[$"/items/{i}"]);
+            // Every head buffer and captured body was given back to the workers' memory budgets.
+            Assert.Equal(0, result.Counters.Single(c => c.Stage == "http" && c.Name == "buffered_bytes").Value);
         }
         finally { dir.Delete(true); }
     }

@@ -129,15 +129,19 @@ internal sealed class HttpHarness
     public long Ts = T0;
     private bool _clientFin, _serverFin;
 
+    public HttpMemory? Memory { get; }
+
     public HttpHarness(HttpOptions? http = null, ReassemblyOptions? reassembly = null,
-        string clientIp = "10.1.1.1", ushort clientPort = 50000, string serverIp = "10.2.2.2", ushort serverPort = 80)
+        string clientIp = "10.1.1.1", ushort clientPort = 50000, string serverIp = "10.2.2.2", ushort serverPort = 80,
+        long? memoryCap = null)
     {
         Counters = new HttpCounters(Registry);
         var opt = http ?? new HttpOptions();
+        if (memoryCap is long cap) Memory = new HttpMemory(cap, Registry);
         Reassembler = new TcpReassembler(Registry, reassembly ?? new ReassemblyOptions(), c =>
         {
             SessionsCreated++;
-            return new HttpSession(c, opt, Counters, Transactions.Add);
+            return new HttpSession(c, opt, Counters, Transactions.Add, Memory);
         });
         Key = FlowKey.Create(IpAddr.Parse(clientIp), clientPort, IpAddr.Parse(serverIp), serverPort, out bool fromA);
         ClientIsA = fromA;

@@ -25,7 +25,8 @@ internal sealed class FlowWorker
         _id = id;
         _sink = sink;
         var httpCounters = new HttpCounters(counters);
-        _reasm = new TcpReassembler(counters, opt.Reassembly, c => new HttpSession(c, opt.Http, httpCounters, OnTransaction));
+        var httpMemory = new HttpMemory(opt.Http.MaxBufferedPerWorker, counters);
+        _reasm = new TcpReassembler(counters, opt.Reassembly, c => new HttpSession(c, opt.Http, httpCounters, OnTransaction, httpMemory));
         _analyzers = analyzers.Select(f => f.Create(id)).ToArray();
         _analyzerErrors = counters.Create("analysis", "analyzer_errors", "transactions an analyzer failed on (skipped by that analyzer)");
     }

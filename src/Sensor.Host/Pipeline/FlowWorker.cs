@@ -13,7 +13,6 @@ namespace Sensor.Host.Pipeline;
 /// </summary>
 internal sealed class FlowWorker
 {
-    private readonly int _id;
     private readonly TcpReassembler _reasm;
     private readonly IHttpAnalyzer[] _analyzers;
     private readonly ITransactionSink _sink;
@@ -22,7 +21,6 @@ internal sealed class FlowWorker
 
     public FlowWorker(int id, PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, ITransactionSink sink)
     {
-        _id = id;
         _sink = sink;
         var httpCounters = new HttpCounters(counters);
         var httpMemory = new HttpMemory(opt.Http.MaxBufferedPerWorker, counters);

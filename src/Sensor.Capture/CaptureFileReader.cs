@@ -23,6 +23,7 @@ public sealed class CaptureFileReader : IDisposable
 
     private readonly bool _pcapng;
     private bool _bigEndian;
+    private int _recordHeader = 16;                 // 24 in the modified format (ifindex, protocol, pkt_type)
     private long _fracPerSecond;                    // classic pcap: 1e6 or 1e9
     private int _linkType;                          // classic pcap
     private int _snapLen;
@@ -50,6 +51,8 @@ public sealed class CaptureFileReader : IDisposable
         switch (magic)
         {
             case 0xa1b2c3d4: _fracPerSecond = 1_000_000; break;
+            case 0xa1b2cd34: _fracPerSecond = 1_000_000; _recordHeader = 24; break;          // Kuznetzov's modified pcap
+            case 0x34cdb2a1: _fracPerSecond = 1_000_000; _recordHeader = 24; _bigEndian = true; break;
             case 0xa1b23c4d: _fracPerSecond = 1_000_000_000; break;
             case 0xd4c3b2a1: _fracPerSecond = 1_000_000; _bigEndian = true; break;
             case 0x4d3cb2a1: _fracPerSecond = 1_000_000_000; _bigEndian = true; break;
@@ -143,17 +146,18 @@ public sealed class CaptureFileReader : IDisposable
     {
         if (AtEnd()) return Step.End;
         long off = Position;
-        if (!Ensure(16)) return SetFault(off, $"truncated record header ({_end - _start} of 16 bytes)");
-        var h = _buf.AsSpan(_start, 16);
+        int rh = _recordHeader;
+        if (!Ensure(rh)) return SetFault(off, $"truncated record header ({_end - _start} of {rh} bytes)");
+        var h = _buf.AsSpan(_start, rh);
         long sec = U32(h), frac = U32(h[4..]);
         int incl = (int)Math.Min(U32(h[8..]), int.MaxValue), orig = (int)Math.Min(U32(h[12..]), int.MaxValue);
         int limit = Math.Max(MaxFrame, _snapLen > 0 && _snapLen <= MaxPcapngBlock ? _snapLen : 0);
         if (incl > limit) return SetFault(off, $"impossible record length {incl} (limit {limit})");
         if (incl > batch.Free && batch.Count > 0) return Step.Full;
-        if (!Ensure(16 + incl)) return SetFault(off, $"truncated record: {incl} bytes announced, {_end - _start - 16} present");
+        if (!Ensure(rh + incl)) return SetFault(off, $"truncated record: {incl} bytes announced, {_end - _start - rh} present");
         var dst = batch.Add(Timestamp.FromUnix(sec, frac, _fracPerSecond), incl, orig, _linkType, off);
-        _buf.AsSpan(_start + 16, incl).CopyTo(dst);
-        _start += 16 + incl;
+        _buf.AsSpan(_start + rh, incl).CopyTo(dst);
+        _start += rh + incl;
         Packets++;
         return Step.Added;
     }

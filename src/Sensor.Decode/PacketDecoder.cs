@@ -15,6 +15,9 @@ public sealed class PacketDecoder
 {
     public const int MaxDepth = 8;   // nested encapsulations; deeper is treated as hostile
     public int VxlanPort { get; init; } = 4789;
+    /// <summary>The Linux kernel's historical VXLAN port, still its default for many setups.</summary>
+    public int VxlanLinuxPort { get; init; } = 8472;
+    public int VxlanGpePort { get; init; } = 4790;
     public int GenevePort { get; init; } = 6081;
 
     private readonly FragmentTable _frags;
@@ -302,10 +305,23 @@ public sealed class PacketDecoder
         int dport = BinaryPrimitives.ReadUInt16BigEndian(p[2..]);
         int len = BinaryPrimitives.ReadUInt16BigEndian(p[4..]);
         var data = len >= 8 && len <= p.Length ? p[8..len] : p[8..];
-        if (dport == VxlanPort)
+        if (dport == VxlanPort || dport == VxlanLinuxPort)
         {
             if (data.Length < 8) return DecodeResult.Malformed;
             return Ethernet(data[8..], ref pkt, depth + 1);
+        }
+        if (dport == VxlanGpePort)
+        {
+            // VXLAN-GPE: the P flag says byte 3 names the payload (1 IPv4, 2 IPv6, 3 Ethernet); without it, Ethernet.
+            if (data.Length < 8) return DecodeResult.Malformed;
+            bool hasNext = (data[0] & 0x04) != 0;
+            return (hasNext ? data[3] : 3) switch
+            {
+                1 => IPv4(data[8..], ref pkt, depth + 1),
+                2 => IPv6(data[8..], ref pkt, depth + 1),
+                3 => Ethernet(data[8..], ref pkt, depth + 1),
+                _ => DecodeResult.NotTcp,
+            };
         }
         if (dport == GenevePort)
         {

@@ -134,3 +134,26 @@ public class CaptureFileReaderTests
         Assert.Equal(new[] { 1, 101 }, pk.Select(p => p.Link).Distinct().Order().ToArray());
     }
 }
+
+public class ModifiedPcapTests
+{
+    [Fact]
+    public void Kuznetzov_modified_pcap_records_are_read()
+    {
+        var ms = new MemoryStream();
+        var w = new BinaryWriter(ms);
+        w.Write(0xa1b2cd34u); w.Write((ushort)2); w.Write((ushort)4); w.Write(0); w.Write(0); w.Write(65535); w.Write(1);
+        for (int i = 0; i < 3; i++)
+        {
+            w.Write(1700000000 + i); w.Write(500); w.Write(60); w.Write(60);
+            w.Write(7); w.Write((ushort)0x0800); w.Write((byte)0); w.Write((byte)0);   // ifindex, protocol, pkt_type, pad
+            w.Write(Enumerable.Repeat((byte)i, 60).ToArray());
+        }
+        using var r = CaptureFileReader.FromStream("m.pcap", new MemoryStream(ms.ToArray()));
+        var b = new PacketBatch();
+        Assert.True(r.ReadBatch(b));
+        Assert.Equal(3, b.Count);
+        Assert.Null(r.Fault);
+        Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(Enumerable.Repeat((byte)i, 60), b.Data(b.Records[i]).ToArray()));
+    }
+}

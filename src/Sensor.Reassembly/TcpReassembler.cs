@@ -33,9 +33,10 @@ public sealed class TcpReassembler
     private readonly Dictionary<FlowKey, TcpConnection> _conns = [];
     private long _buffered;
     private long _lastSweep;
+    private long _lastForcedSweep = long.MinValue / 2;
 
     private readonly Counter _segments, _connsOpened, _midstream, _retrans, _overlapBytes, _overlapDiff,
-        _ooo, _gaps, _gapBytes, _forcedGaps, _tableFull, _timeouts, _dataAfterClose, _active, _portReuse, _ignored, _bufferedGauge;
+        _ooo, _gaps, _gapBytes, _forcedGaps, _tableFull, _forcedSweeps, _timeouts, _dataAfterClose, _active, _portReuse, _ignored, _bufferedGauge;
 
     public TcpReassembler(CounterRegistry counters, ReassemblyOptions options, Func<TcpConnection, IStreamReceiver> receiverFactory)
     {
@@ -54,6 +55,7 @@ public sealed class TcpReassembler
         _gapBytes = counters.Create(s, "gap_bytes", "bytes missing inside streams");
         _forcedGaps = counters.Create(s, "buffer_limit_gaps", "gaps forced because a stream or the worker hit its out-of-order buffer limit");
         _tableFull = counters.Create(s, "table_full_drops", "segments dropped because the connection table was full");
+        _forcedSweeps = counters.Create(s, "table_full_sweeps", "idle-connection sweeps forced by a full connection table");
         _timeouts = counters.Create(s, "idle_timeouts", "connections closed by the idle timeout");
         _dataAfterClose = counters.Create(s, "data_after_close", "segments arriving for a closed connection");
         _ignored = counters.Create(s, "ignored_segments", "bare ACK/RST segments of connections not tracked");
@@ -82,7 +84,14 @@ public sealed class TcpReassembler
             if (!seg.Syn && !hasData && !seg.Fin) { _ignored.Inc(); return; }
             if (_conns.Count >= _opt.MaxConnections)
             {
-                Sweep(ts, force: true);
+                // Evict idle connections to make room, but at most every 100 ms of packet time: under a
+                // flood of new flows a sweep per packet would cost O(table) each time.
+                if (ts - _lastForcedSweep >= Timestamp.TicksPerSecond / 10 || ts < _lastForcedSweep)
+                {
+                    _lastForcedSweep = ts;
+                    _forcedSweeps.Inc();
+                    Sweep(ts, force: true);
+                }
                 if (_conns.Count >= _opt.MaxConnections) { _tableFull.Inc(); return; }
             }
             c = new TcpConnection(key);

@@ -3,7 +3,7 @@ namespace Sensor.Cli;
 /// <summary>Expands the replay arguments: files, directories (capture files inside, sorted) and globs.</summary>
 internal static class InputFiles
 {
-    private static readonly string[] CaptureExtensions = [".pcap", ".pcapng", ".cap", ".dmp", ".har"];
+    private static readonly string[] CaptureExtensions = [".pcap", ".pcapng", ".cap", ".dmp"];
 
     public static (List<string> Files, List<string> Missing) Expand(IEnumerable<string> args)
     {

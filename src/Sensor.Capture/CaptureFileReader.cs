@@ -20,6 +20,7 @@ public sealed class CaptureFileReader : IDisposable
     private int _start, _end;
     private long _bufFileOffset;                    // file offset of _buf[0]
     private bool _eof;
+    private bool _corrupt;
 
     private readonly bool _pcapng;
     private bool _bigEndian;
@@ -36,16 +37,21 @@ public sealed class CaptureFileReader : IDisposable
     public long Length { get; }
     public long Packets { get; private set; }
     public CaptureFault? Fault { get; private set; }
-    public string Format => _pcapng ? "pcapng" : _fracPerSecond == 1_000_000_000 ? "pcap-ns" : "pcap";
+    public string Format => (_pcapng ? "pcapng" : _fracPerSecond == 1_000_000_000 ? "pcap-ns" : "pcap") + (Compressed ? "+gzip" : "");
     public IReadOnlyCollection<int> LinkTypes => _linkTypes;
-    /// <summary>File bytes consumed so far (for progress).</summary>
+    /// <summary>Bytes of the capture consumed so far; offsets in a gzip file are those of its decompressed content.</summary>
     public long Position => _bufFileOffset + _start;
+    private readonly System.IO.Compression.GZipStream? _compressedFile;
+    /// <summary>How far through the file on disk (for progress), compressed or not.</summary>
+    public long FilePosition => _compressedFile?.BaseStream.Position ?? Position;
+    public bool Compressed => _compressedFile != null;
 
-    private CaptureFileReader(string path, Stream stream)
+    private CaptureFileReader(string path, Stream stream, long? length = null, bool compressed = false)
     {
         Path = path;
         _stream = stream;
-        Length = stream.CanSeek ? stream.Length : -1;
+        _compressedFile = compressed ? stream as System.IO.Compression.GZipStream : null;
+        Length = length ?? (stream.CanSeek ? stream.Length : -1);
         if (!Ensure(4)) throw new CaptureFormatException(path, Length == 0 ? "empty file, not a capture" : "too short to be a capture");
         uint magic = BinaryPrimitives.ReadUInt32LittleEndian(_buf.AsSpan(_start));
         switch (magic)
@@ -88,7 +94,16 @@ public sealed class CaptureFileReader : IDisposable
         {
             throw new CaptureFormatException(path, e.Message);
         }
-        try { return new CaptureFileReader(path, fs); }
+        try
+        {
+            // Rotated captures are often gzip-compressed: read them through a decompressor.
+            Span<byte> magic = stackalloc byte[2];
+            int got = fs.Read(magic);
+            fs.Position = 0;
+            if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+                return new CaptureFileReader(path, new System.IO.Compression.GZipStream(fs, System.IO.Compression.CompressionMode.Decompress), fs.Length, compressed: true);
+            return new CaptureFileReader(path, fs);
+        }
         catch { fs.Dispose(); throw; }
     }
 
@@ -115,7 +130,9 @@ public sealed class CaptureFileReader : IDisposable
         }
         while (_end - _start < n)
         {
-            int r = _stream.Read(_buf, _end, _buf.Length - _end);
+            int r;
+            try { r = _stream.Read(_buf, _end, _buf.Length - _end); }
+            catch (InvalidDataException) { _eof = true; _corrupt = true; return false; }   // damaged gzip: ends like a truncation
             if (r <= 0) { _eof = true; return false; }
             _end += r;
         }
@@ -261,6 +278,7 @@ public sealed class CaptureFileReader : IDisposable
 
     private Step SetFault(long offset, string reason)
     {
+        if (_corrupt) reason = "gzip data damaged; " + reason;
         Fault = new CaptureFault(Path, offset, reason, Packets);
         return Step.End;
     }

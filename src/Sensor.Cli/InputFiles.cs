@@ -3,7 +3,7 @@ namespace Sensor.Cli;
 /// <summary>Expands the replay arguments: files, directories (capture files inside, sorted) and globs.</summary>
 internal static class InputFiles
 {
-    private static readonly string[] CaptureExtensions = [".pcap", ".pcapng", ".cap", ".dmp"];
+    private static readonly string[] CaptureExtensions = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz", ".cap.gz"];
 
     public static (List<string> Files, List<string> Missing) Expand(IEnumerable<string> args)
     {
@@ -14,7 +14,7 @@ internal static class InputFiles
             if (Directory.Exists(a))
             {
                 files.AddRange(Directory.EnumerateFiles(a, "*", SearchOption.AllDirectories)
-                    .Where(f => CaptureExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                    .Where(f => CaptureExtensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                     .Order(StringComparer.Ordinal));
             }
             else if (File.Exists(a)) files.Add(a);

@@ -157,3 +157,61 @@ public class ModifiedPcapTests
         Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(Enumerable.Repeat((byte)i, 60), b.Data(b.Records[i]).ToArray()));
     }
 }
+
+public class CompressedCaptureTests
+{
+    private static List<byte[]> ReadAll(CaptureFileReader r)
+    {
+        var list = new List<byte[]>();
+        var b = new PacketBatch();
+        while (r.ReadBatch(b)) { for (int i = 0; i < b.Count; i++) list.Add(b.Data(b.Records[i]).ToArray()); b.Reset(); }
+        return list;
+    }
+
+    private static string Gzip(string source, string dir, int? cutAt = null)
+    {
+        var ms = new MemoryStream();
+        using (var gz = new System.IO.Compression.GZipStream(ms, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            gz.Write(File.ReadAllBytes(source));
+        var bytes = ms.ToArray();
+        var path = Path.Combine(dir, Path.GetFileName(source) + ".gz");
+        File.WriteAllBytes(path, cutAt is int c ? bytes[..c] : bytes);
+        return path;
+    }
+
+    [Fact]
+    public void A_gzip_compressed_capture_reads_the_same_packets()
+    {
+        var dir = Directory.CreateTempSubdirectory("sensor-gz-");
+        try
+        {
+            var src = SharedData.CorpusFile("link_pcapng_two_ifaces.pcapng");
+            using var plain = CaptureFileReader.Open(src);
+            using var gz = CaptureFileReader.Open(Gzip(src, dir.FullName));
+            Assert.Equal(ReadAll(plain), ReadAll(gz));
+            Assert.Equal("pcapng+gzip", gz.Format);
+            Assert.Null(gz.Fault);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void A_cut_gzip_capture_keeps_what_came_before_the_cut()
+    {
+        var dir = Directory.CreateTempSubdirectory("sensor-gz-");
+        try
+        {
+            var src = SharedData.CorpusFile("rest_api_conversation.pcap");
+            using var plain = CaptureFileReader.Open(src);
+            int all = ReadAll(plain).Count;
+            var path = Gzip(src, dir.FullName);
+            var cut = Gzip(src, dir.FullName, cutAt: (int)new FileInfo(path).Length / 2);
+            using var r = CaptureFileReader.Open(cut);
+            int got = ReadAll(r).Count;
+            Assert.InRange(got, 1, all - 1);
+            Assert.NotNull(r.Fault);
+            Assert.Equal(got, r.Fault!.PacketsBefore);
+        }
+        finally { dir.Delete(true); }
+    }
+}

@@ -72,7 +72,7 @@ public sealed class ReplayRunner
                         var batch = pipeline.RentBatch();
                         bool got = reader.ReadBatch(batch);
                         if (batch.Count > 0) { packets += batch.Count; await pipeline.SubmitAsync(batch, ct).ConfigureAwait(false); }
-                        progress?.Invoke(new ReplayProgress(doneBytes + reader.Position, totalBytes, packets, counters.Get("http", "transactions"), _time.GetElapsedTime(started)));
+                        progress?.Invoke(new ReplayProgress(doneBytes + reader.FilePosition, totalBytes, packets, counters.Get("http", "transactions"), _time.GetElapsedTime(started)));
                         if (!got) break;
                     }
                     doneBytes += reader.Length;

@@ -86,15 +86,27 @@ internal sealed class BodyCollector
         if (_decodeStopped) return;
         if (_decoder == null)
         {
-            if (_coding == Coding.Deflate)
+            try
             {
-                if (!_haveDeflateFirst) { _deflateFirst = data[0]; _haveDeflateFirst = true; data = data[1..]; if (data.Length == 0) return; }
-                bool raw = !ZlibDecoder.LooksLikeZlib(_deflateFirst, data[0]);
-                _decoder = ZlibPool.Rent(gzip: false, raw);
-                Feed([_deflateFirst]);
-                if (_decodeStopped) return;
+                if (_coding == Coding.Deflate)
+                {
+                    if (!_haveDeflateFirst) { _deflateFirst = data[0]; _haveDeflateFirst = true; data = data[1..]; if (data.Length == 0) return; }
+                    bool raw = !ZlibDecoder.LooksLikeZlib(_deflateFirst, data[0]);
+                    _decoder = ZlibPool.Rent(gzip: false, raw);
+                    Feed([_deflateFirst]);
+                    if (_decodeStopped) return;
+                }
+                else _decoder = _coding == Coding.Gzip ? ZlibPool.Rent(gzip: true, false) : new BrotliContentDecoder();
             }
-            else _decoder = _coding == Coding.Gzip ? ZlibPool.Rent(gzip: true, false) : new BrotliContentDecoder();
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // No system zlib: keep the body as sent rather than lose the transaction.
+                _coding = Coding.Unknown;
+                Flags |= TransactionFlags.UnknownEncoding;
+                if (_haveDeflateFirst) Decoded([_deflateFirst]);
+                Decoded(data);
+                return;
+            }
         }
         Feed(data);
     }

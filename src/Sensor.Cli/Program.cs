@@ -5,6 +5,7 @@ using Sensor.Cli;
 var root = new RootCommand("Sensor: passive API-traffic sensor. Replays captures into DuckDB and queries what it learned.");
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(QueryCommand.Create());
+root.Subcommands.Add(InventoryCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -15,41 +15,43 @@ internal static class QueryCommand
         var format = new Option<string>("--format") { Description = "table, csv or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json");
         var cmd = new Command("query", "Run SQL against a sensor database and print the result") { sql, db, format };
-        cmd.SetAction(pr =>
-        {
-            var path = pr.GetValue(db)!;
-            if (!File.Exists(path)) { Console.Error.WriteLine($"sensor: {path}: no such database"); return 2; }
-            try
-            {
-                using var c = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");
-                c.Open();
-                using var cmdq = c.CreateCommand();
-                cmdq.CommandText = pr.GetValue(sql)!;
-                using var rd = cmdq.ExecuteReader();
-                var names = Enumerable.Range(0, rd.FieldCount).Select(rd.GetName).ToArray();
-                var rows = new List<object?[]>();
-                while (rd.Read())
-                {
-                    var row = new object?[rd.FieldCount];
-                    for (int i = 0; i < row.Length; i++) row[i] = rd.IsDBNull(i) ? null : rd.GetValue(i);
-                    rows.Add(row);
-                }
-                var o = Console.Out;
-                switch (pr.GetValue(format))
-                {
-                    case "json": WriteJson(o, names, rows); break;
-                    case "csv": WriteCsv(o, names, rows); break;
-                    default: WriteTable(o, names, rows); break;
-                }
-                return 0;
-            }
-            catch (DuckDBException e)
-            {
-                Console.Error.WriteLine($"sensor: query failed: {e.Message.Split('\n')[0]}");
-                return 2;
-            }
-        });
+        cmd.SetAction(pr => Run(pr.GetValue(db)!, pr.GetValue(sql)!, pr.GetValue(format)!));
         return cmd;
+    }
+
+    /// <summary>Runs SQL read-only against a sensor database and prints it; exit code 0, or 2 with one line.</summary>
+    internal static int Run(string path, string sql, string format)
+    {
+        if (!File.Exists(path)) { Console.Error.WriteLine($"sensor: {path}: no such database"); return 2; }
+        try
+        {
+            using var c = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");
+            c.Open();
+            using var cmdq = c.CreateCommand();
+            cmdq.CommandText = sql;
+            using var rd = cmdq.ExecuteReader();
+            var names = Enumerable.Range(0, rd.FieldCount).Select(rd.GetName).ToArray();
+            var rows = new List<object?[]>();
+            while (rd.Read())
+            {
+                var row = new object?[rd.FieldCount];
+                for (int i = 0; i < row.Length; i++) row[i] = rd.IsDBNull(i) ? null : rd.GetValue(i);
+                rows.Add(row);
+            }
+            var o = Console.Out;
+            switch (format)
+            {
+                case "json": WriteJson(o, names, rows); break;
+                case "csv": WriteCsv(o, names, rows); break;
+                default: WriteTable(o, names, rows); break;
+            }
+            return 0;
+        }
+        catch (DuckDBException e)
+        {
+            Console.Error.WriteLine($"sensor: query failed: {e.Message.Split('\n')[0]}");
+            return 2;
+        }
     }
 
     internal static void WriteJson(TextWriter o, string[] names, List<object?[]> rows)

@@ -77,6 +77,27 @@ public sealed class HttpHead
     public bool ConflictingLength;
     public int HeadBytes;
 
+    /// <summary>Names of the header fields that contain <paramref name="fragment"/> (ASCII, case-insensitive), without materialising values.</summary>
+    public IEnumerable<string> FieldNamesContaining(string fragment)
+    {
+        for (int i = 0; i < FieldCount; i++)
+        {
+            if (ContainsIgnoreCase(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength), fragment))
+                yield return HttpHeadParser.Name(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
+        }
+    }
+
+    private static bool ContainsIgnoreCase(ReadOnlySpan<byte> hay, string needle)
+    {
+        for (int i = 0; i + needle.Length <= hay.Length; i++)
+        {
+            int j = 0;
+            while (j < needle.Length && (hay[i + j] | 0x20) == (needle[j] | 0x20)) j++;
+            if (j == needle.Length) return true;
+        }
+        return false;
+    }
+
     /// <summary>The first value of a header field (case-insensitive name), or null.</summary>
     public string? Get(string name)
     {

@@ -59,26 +59,30 @@ public sealed class PathTemplater
         return path.Split('/', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    public void Observe(string path, string method, int? status)
+    public void Observe(string path, string method, int? status) =>
+        Observe(path, method, 1, status is >= 200 and < 400 ? 1 : 0, status is >= 400 and < 500 ? 1 : 0);
+
+    /// <summary>Adds <paramref name="count"/> requests at once, of which ok succeeded (2xx/3xx) and clientErrors drew 4xx.</summary>
+    public void Observe(string path, string method, long count, long ok, long clientErrors)
     {
         _built = null;
         var node = _root;
-        Count(node, method, status);
+        Count(node, method, count, ok, clientErrors);
         foreach (var seg in Segments(path))
         {
             if (!node.Children.TryGetValue(seg, out var next)) node.Children[seg] = next = new Node();
             node = next;
-            Count(node, method, status);
+            Count(node, method, count, ok, clientErrors);
         }
-        node.Hits++;
+        node.Hits += count;
     }
 
-    private static void Count(Node n, string method, int? status)
+    private static void Count(Node n, string method, long count, long ok, long clientErrors)
     {
-        n.Through++;
+        n.Through += count;
         n.Methods.Add(method);
-        if (status is >= 200 and < 400) n.Ok++;
-        else if (status is >= 400 and < 500) n.ClientErrors++;
+        n.Ok += ok;
+        n.ClientErrors += clientErrors;
     }
 
     public IReadOnlyList<PathTemplate> Templates { get { Build(); return _templates; } }

@@ -47,7 +47,9 @@ public sealed class ReplayRunner
             var rows = counters.Create("storage", "rows", "transaction rows produced (not stored)");
             sinks = _ => new CountingSink(rows);
         }
-        var pipeline = new SensorPipeline(_opt, counters, _analyzers, sinks);
+        // The inventory always runs: it is what the endpoints table and `sensor inventory` are made from.
+        var inventory = new Sensor.Analysis.Inventory.InventoryAnalyzerFactory();
+        var pipeline = new SensorPipeline(_opt, counters, [inventory, .. _analyzers], sinks);
         pipeline.Start();
         var results = new List<ReplayFileResult>();
         long totalBytes = files.Sum(f => File.Exists(f) ? new FileInfo(f).Length : 0);
@@ -89,6 +91,7 @@ public sealed class ReplayRunner
         if (db != null)
         {
             var now = _time.GetUtcNow().UtcDateTime;
+            InventoryStore.Save(db, inventory.Observations());
             db.WriteStats(runId, now, snapshot);
             db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
                 string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));

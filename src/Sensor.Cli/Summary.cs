@@ -24,9 +24,9 @@ internal static class Summary
             foreach (var h in Rows(c, $"select coalesce(host, split_part(conn, '-', 2)) h, count(*) n from http_transactions where run_id = {r.RunId} group by h order by n desc, h limit 10"))
                 o.WriteLine($"  {h[1],8}  {h[0]}");
             o.WriteLine();
-            o.WriteLine("Top endpoints:");
-            foreach (var e in Rows(c, $"select method, coalesce(host, split_part(conn, '-', 2)) h, path, count(*) n, string_agg(distinct cast(status as varchar), ',' order by cast(status as varchar)) from http_transactions where run_id = {r.RunId} group by all order by n desc, path limit 10"))
-                o.WriteLine($"  {e[3],8}  {e[0],-7} {e[1]}{Trunc(e[2]?.ToString(), 70)}  [{e[4]}]");
+            o.WriteLine("Top endpoints (inventory, all runs in this database):");
+            foreach (var e in Rows(c, "select method, service, path_template, count, status_counts, auth_observed from endpoints order by count desc, path_template limit 10"))
+                o.WriteLine($"  {e[3],8}  {e[0],-7} {e[1]}{Trunc(e[2]?.ToString(), 70)}  {e[4]}  auth: {e[5]}");
         }
         var notable = r.Counters.Where(c => c.Value > 0 && IsWarning(c.Name)).ToList();
         o.WriteLine();

@@ -47,18 +47,22 @@ public static class InventoryStore
             foreach (var o in merged.Values)
                 app.CreateRow().AppendValue(o.Service).AppendValue(o.Method).AppendValue(o.Path).AppendValue(o.Count)
                     .AppendValue(Timestamp.ToDateTime(o.FirstSeen)).AppendValue(Timestamp.ToDateTime(o.LastSeen))
-                    .AppendValue(JsonSerializer.Serialize(o.Statuses.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value)))
+                    .AppendValue(StatusJson(o.Statuses))
                     .AppendValue(o.WithCredentials).AppendValue(o.Unauthenticated2xx).AppendValue(string.Join(",", o.AuthSchemes.Order())).EndRow();
         using (var app = db.Connection.CreateAppender("endpoints"))
             foreach (var group in merged.Values.GroupBy(o => o.Service))
                 foreach (var e in Template(group.ToList()))
                     app.CreateRow().AppendValue(group.Key).AppendValue(e.Method).AppendValue(e.Template)
                         .AppendValue(Timestamp.ToDateTime(e.Obs.FirstSeen)).AppendValue(Timestamp.ToDateTime(e.Obs.LastSeen)).AppendValue(e.Obs.Count)
-                        .AppendValue(JsonSerializer.Serialize(e.Obs.Statuses.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value)))
+                        .AppendValue(StatusJson(e.Obs.Statuses))
                         .AppendValue(e.Obs.AuthSchemes.Count == 0 ? "none" : string.Join(",", e.Obs.AuthSchemes.Order()))
                         .AppendValue(e.Obs.Unauthenticated2xx).AppendValue((long)e.Paths).EndRow();
         tx.Commit();
     }
+
+    /// <summary>Status counts as a JSON object ordered by status, e.g. {"200":12,"404":1}.</summary>
+    private static string StatusJson(Dictionary<int, long> statuses) =>
+        JsonSerializer.Serialize(statuses.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value));
 
     private sealed record Endpoint(string Method, string Template, PathObservation Obs, int Paths);
 

@@ -30,7 +30,6 @@ internal sealed class BodyCollector
     private IncrementalHash? _incremental;     // created only for bodies larger than the capture buffer
     private IncrementalHash Sha => _incremental ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private Coding _coding;
-    private string? _encoding;
     private IContentDecoder? _decoder;
     private bool _decodeStopped, _decodeEnded;
     private byte _deflateFirst;            // "deflate" is zlib-wrapped or raw: told apart by the first two bytes
@@ -52,7 +51,6 @@ internal sealed class BodyCollector
         _active = true;
         Flags = TransactionFlags.None;
         _decodeStopped = _decodeEnded = _haveDeflateFirst = false;
-        _encoding = contentEncoding;
         _coding = Coding.Identity;
         if (!string.IsNullOrWhiteSpace(contentEncoding))
         {

@@ -273,14 +273,7 @@ public static class HttpHeadParser
     /// <summary>Header names repeat on every message: reuse the common ones instead of allocating.</summary>
     internal static string Name(ReadOnlySpan<byte> name)
     {
-        if (name.Length >= CommonByLength.Length) return Encoding.ASCII.GetString(name);
-        foreach (var c in CommonByLength[name.Length])
-        {
-            if (c.Length != name.Length) continue;
-            bool eq = true;
-            for (int i = 0; i < c.Length; i++) if (c[i] != name[i]) { eq = false; break; }
-            if (eq) return c;
-        }
-        return Encoding.ASCII.GetString(name);
+        // Names are token characters (ASCII), so Common's UTF-8 fallback decodes them as ASCII would.
+        return name.Length < CommonByLength.Length ? Common(name, CommonByLength[name.Length]) : Encoding.ASCII.GetString(name);
     }
 }

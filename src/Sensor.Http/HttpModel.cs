@@ -75,6 +75,8 @@ public sealed class HttpHead
     public bool HasUpgrade;
     public bool BadLines;
     public bool ConflictingLength;
+    /// <summary>Malformed header lines were skipped, or Content-Length values disagree.</summary>
+    public bool HasBadHeader => BadLines || ConflictingLength;
     public int HeadBytes;
 
     /// <summary>Names of the header fields that contain <paramref name="fragment"/> (ASCII, case-insensitive), without materialising values.</summary>
@@ -161,8 +163,9 @@ public sealed class HttpTransaction
     public bool Complete => RequestComplete && ResponseComplete && (Flags & (TransactionFlags.Gap | TransactionFlags.Truncated | TransactionFlags.Bomb | TransactionFlags.DecodeError | TransactionFlags.Unterminated)) == 0;
 
     /// <summary>Path of the request target (origin-form, or the path of an absolute-form URI).</summary>
-    public string Path => UriParts.Split(Request.Target, Request.Method).Path;
-    public string? Query => UriParts.Split(Request.Target, Request.Method).Query;
+    public string Path => (_uriParts ??= UriParts.Split(Request.Target, Request.Method)).Path;
+    public string? Query => (_uriParts ??= UriParts.Split(Request.Target, Request.Method)).Query;
+    private (string Path, string? Query)? _uriParts;   // split once, however many readers
 
     public string FlagsText()
     {

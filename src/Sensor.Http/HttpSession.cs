@@ -118,7 +118,7 @@ public sealed class HttpSession : IStreamReceiver
         else { t.ClientIp = k.AddrB; t.ClientPort = k.PortB; t.ServerIp = k.AddrA; t.ServerPort = k.PortA; }
         t.Conn = _connText ??= $"{t.ClientIp.WithPort(t.ClientPort)}-{t.ServerIp.WithPort(t.ServerPort)}";
         if (_midstream) t.Flags |= TransactionFlags.Midstream;
-        if (head.BadLines || head.ConflictingLength) t.Flags |= TransactionFlags.BadHeader;
+        if (head.HasBadHeader) t.Flags |= TransactionFlags.BadHeader;
         if (_pending.Count > 0) t.Flags |= TransactionFlags.Pipelined;
         if (_pending.Count >= _opt.MaxPendingRequests)
         {
@@ -187,7 +187,7 @@ public sealed class HttpSession : IStreamReceiver
         if (t != null)
         {
             t.Response = head;
-            if (head.BadLines || head.ConflictingLength) t.Flags |= TransactionFlags.BadHeader;
+            if (head.HasBadHeader) t.Flags |= TransactionFlags.BadHeader;
         }
         if (st == 101)
         {

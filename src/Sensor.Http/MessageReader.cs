@@ -32,7 +32,6 @@ internal sealed class MessageReader
     public TransactionFlags MsgFlags;
     public bool Ended => _ended;
     public bool Stopped => Current == State.Stopped;
-    public bool EverParsed => _everParsed;
 
     private readonly HttpMemory _mem;
 

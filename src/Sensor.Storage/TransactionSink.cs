@@ -59,7 +59,6 @@ public sealed class DuckDbTransactionSink : ITransactionSink
     public void Append(HttpTransaction t)
     {
         _app ??= _conn.CreateAppender("http_transactions");
-        var (path, query) = UriParts.Split(t.Request.Target, t.Request.Method);
         var resp = t.Response;
         string flags = t.FlagsText();
         _app.CreateRow()
@@ -67,7 +66,7 @@ public sealed class DuckDbTransactionSink : ITransactionSink
             .AppendValue(Timestamp.ToDateTime(t.TsRequest))
             .AppendValue(t.TsResponse is long r ? Timestamp.ToDateTime(r) : (DateTime?)null)
             .AppendValue(t.Request.Method).AppendValue(t.Request.Host).AppendValue(t.Request.Target)
-            .AppendValue(path).AppendValue(query)
+            .AppendValue(t.Path).AppendValue(t.Query)
             .AppendValue(resp?.Status)
             .Text(t.Request.RawHeaderBytes, t.Request).Text(resp?.RawHeaderBytes, resp)
             .AppendValue(t.Request.ContentType).AppendValue(resp?.ContentType)

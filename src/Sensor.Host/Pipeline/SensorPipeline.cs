@@ -178,5 +178,4 @@ public sealed class SensorPipeline
         if (_failure != null) throw new InvalidOperationException("pipeline stage failed", _failure);
     }
 
-    public long LastPacketTime => _lastTs;
 }

@@ -8,11 +8,7 @@ namespace Sensor.Host.Replay;
 
 public sealed record ReplayFileResult(string Path, string? Format, long Bytes, long Packets, IReadOnlyCollection<int> LinkTypes, CaptureFault? Fault, string? FormatError);
 
-public sealed record ReplayResult(IReadOnlyList<ReplayFileResult> Files, IReadOnlyList<CounterValue> Counters, long Transactions, int RunId, TimeSpan Elapsed)
-{
-    public bool AnyFormatError => Files.Any(f => f.FormatError != null);
-    public bool AnyFault => Files.Any(f => f.Fault != null);
-}
+public sealed record ReplayResult(IReadOnlyList<ReplayFileResult> Files, IReadOnlyList<CounterValue> Counters, long Transactions, int RunId, TimeSpan Elapsed);
 
 public readonly record struct ReplayProgress(long BytesDone, long BytesTotal, long Packets, long Transactions, TimeSpan Elapsed);
 

@@ -6,6 +6,7 @@ var root = new RootCommand("Sensor: passive API-traffic sensor. Replays captures
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(QueryCommand.Create());
 root.Subcommands.Add(InventoryCommand.Create());
+root.Subcommands.Add(OpenApiCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -40,12 +40,18 @@ public sealed class HttpHead
     // Where each field's name and value sit in RawHeaderBytes; a folded value (obs-fold) is kept as a string.
     internal readonly record struct Field(int NameStart, int NameLength, int ValueStart, int ValueLength, string? Folded);
     internal Field[] Fields = [];
-    internal int FieldCount;
+    internal int _fieldCount;
+    /// <summary>Number of header fields; with <see cref="NameAt"/>/<see cref="ValueAt"/> they are read without building the list.</summary>
+    public int FieldCount => _fieldCount;
+    public string NameAt(int i) => HttpHeadParser.Name(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
+    public string ValueAt(int i) => FieldValue(Fields[i]);
+    /// <summary>The value's bytes as sent (a folded value re-encoded).</summary>
+    public ReadOnlySpan<byte> ValueBytesAt(int i) => Fields[i].Folded is { } f ? System.Text.Encoding.UTF8.GetBytes(f) : RawHeaderBytes.AsSpan(Fields[i].ValueStart, Fields[i].ValueLength);
 
     internal void AddField(in Field f)
     {
-        if (FieldCount == Fields.Length) Array.Resize(ref Fields, Math.Max(8, Fields.Length * 2));
-        Fields[FieldCount++] = f;
+        if (_fieldCount == Fields.Length) Array.Resize(ref Fields, Math.Max(8, Fields.Length * 2));
+        Fields[_fieldCount++] = f;
     }
 
     internal string FieldValue(in Field f) => f.Folded ?? System.Text.Encoding.UTF8.GetString(RawHeaderBytes, f.ValueStart, f.ValueLength);

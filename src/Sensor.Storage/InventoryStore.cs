@@ -26,10 +26,25 @@ public static class InventoryStore
           auth_observed varchar, unauthenticated_2xx bigint, distinct_paths bigint)
         """;
 
-    public static void Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh)
+    /// <summary>Learned request/response shapes (parameters, bodies, responses, credentials) per endpoint shape, as JSON.</summary>
+    public const string Shapes = """
+        create table if not exists endpoint_shapes(
+          service varchar, method varchar, shape_key varchar, sample_path varchar, requests bigint, shape varchar)
+        """;
+
+    /// <summary>Parameters per endpoint, derived from the shapes for analysts (the OpenAPI export holds the full schemas).</summary>
+    public const string Params = """
+        create table if not exists endpoint_params(
+          service varchar, method varchar, path_template varchar, location varchar, name varchar,
+          type varchar, format varchar, required boolean, present bigint, enum_values varchar)
+        """;
+
+    public static void Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh) => Save(db, fresh, []);
+
+    public static void Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh, IReadOnlyCollection<EndpointShape> freshShapes)
     {
-        if (fresh.Count == 0) return;
-        var services = fresh.Select(o => o.Service).ToHashSet();
+        if (fresh.Count == 0 && freshShapes.Count == 0) return;
+        var services = fresh.Select(o => o.Service).Concat(freshShapes.Select(s => s.Service)).ToHashSet();
         var merged = new Dictionary<(string, string, string), PathObservation>();
         foreach (var o in Load(db.Connection, services)) merged[(o.Service, o.Method, o.Path)] = o;
         foreach (var o in fresh)
@@ -37,51 +52,83 @@ public static class InventoryStore
             var k = (o.Service, o.Method, o.Path);
             if (merged.TryGetValue(k, out var have)) have.Merge(o); else merged[k] = o;
         }
+        var shapes = new Dictionary<(string, string, string), EndpointShape>();
+        foreach (var sh in LoadShapes(db.Connection, services)) shapes[sh.Id] = sh;
+        foreach (var sh in freshShapes)
+        {
+            if (shapes.TryGetValue(sh.Id, out var have)) have.Merge(sh); else shapes[sh.Id] = sh;
+        }
+        var endpoints = new List<Endpoint>();
+        var obsByService = merged.Values.ToLookup(o => o.Service);
+        var shapesByService = shapes.Values.ToLookup(s => s.Service);
+        foreach (var service in services) endpoints.AddRange(EndpointBuilder.Build(service, obsByService[service], shapesByService[service]));
+
         using var tx = db.Connection.BeginTransaction();
         foreach (var s in services)
-        {
-            db.Execute("delete from endpoint_observations where service = ?", s);
-            db.Execute("delete from endpoints where service = ?", s);
-        }
+            foreach (var table in (string[])["endpoint_observations", "endpoints", "endpoint_shapes", "endpoint_params"])
+                db.Execute($"delete from {table} where service = ?", s);
         using (var app = db.Connection.CreateAppender("endpoint_observations"))
             foreach (var o in merged.Values)
                 app.CreateRow().AppendValue(o.Service).AppendValue(o.Method).AppendValue(o.Path).AppendValue(o.Count)
                     .AppendValue(Timestamp.ToDateTime(o.FirstSeen)).AppendValue(Timestamp.ToDateTime(o.LastSeen))
                     .AppendValue(StatusJson(o.Statuses))
                     .AppendValue(o.WithCredentials).AppendValue(o.Unauthenticated2xx).AppendValue(string.Join(",", o.AuthSchemes.Order())).EndRow();
+        using (var app = db.Connection.CreateAppender("endpoint_shapes"))
+            foreach (var sh in shapes.Values)
+                app.CreateRow().AppendValue(sh.Service).AppendValue(sh.Method).AppendValue(sh.Key).AppendValue(sh.SamplePath)
+                    .AppendValue(sh.Requests).AppendValue(ShapeJson.Serialize(sh)).EndRow();
         using (var app = db.Connection.CreateAppender("endpoints"))
-            foreach (var group in merged.Values.GroupBy(o => o.Service))
-                foreach (var e in Template(group.ToList()))
-                    app.CreateRow().AppendValue(group.Key).AppendValue(e.Method).AppendValue(e.Template)
-                        .AppendValue(Timestamp.ToDateTime(e.Obs.FirstSeen)).AppendValue(Timestamp.ToDateTime(e.Obs.LastSeen)).AppendValue(e.Obs.Count)
-                        .AppendValue(StatusJson(e.Obs.Statuses))
-                        .AppendValue(e.Obs.AuthSchemes.Count == 0 ? "none" : string.Join(",", e.Obs.AuthSchemes.Order()))
-                        .AppendValue(e.Obs.Unauthenticated2xx).AppendValue((long)e.Paths).EndRow();
+            foreach (var e in endpoints)
+                app.CreateRow().AppendValue(e.Service).AppendValue(e.Method).AppendValue(e.Template)
+                    .AppendValue(Timestamp.ToDateTime(e.Observed.FirstSeen)).AppendValue(Timestamp.ToDateTime(e.Observed.LastSeen)).AppendValue(e.Observed.Count)
+                    .AppendValue(StatusJson(e.Observed.Statuses))
+                    .AppendValue(e.Observed.AuthSchemes.Count == 0 ? "none" : string.Join(",", e.Observed.AuthSchemes.Order()))
+                    .AppendValue(e.Observed.Unauthenticated2xx).AppendValue((long)e.DistinctPaths).EndRow();
+        using (var app = db.Connection.CreateAppender("endpoint_params"))
+            foreach (var group in endpoints.GroupBy(e => e.Service))
+            {
+                var usage = new ServiceHeaderUsage(group.ToList());
+                foreach (var e in group)
+                foreach (var p in EndpointParams.Of(e, usage))
+                    app.CreateRow().AppendValue(e.Service).AppendValue(e.Method).AppendValue(e.Template).AppendValue(p.Location).AppendValue(p.Name)
+                        .AppendValue(p.Type).AppendValue(p.Format).AppendValue(p.Required).AppendValue(p.Present)
+                        .AppendValue(p.Enum == null ? null : JsonSerializer.Serialize(p.Enum)).EndRow();
+            }
         tx.Commit();
+    }
+
+    /// <summary>The endpoints of the stored inventory (all services, or one), rebuilt from the learned state.</summary>
+    public static List<Endpoint> LoadEndpoints(DuckDBConnection c, string? service = null)
+    {
+        var services = new HashSet<string>();
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "select distinct service from endpoint_observations order by 1";
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) services.Add(r.GetString(0));
+        }
+        if (service != null) services.IntersectWith([service]);
+        var obs = Load(c, services).ToLookup(o => o.Service);
+        var shapes = LoadShapes(c, services).ToLookup(s => s.Service);
+        var list = new List<Endpoint>();
+        foreach (var s in services.Order(StringComparer.Ordinal)) list.AddRange(EndpointBuilder.Build(s, obs[s], shapes[s]));
+        return list;
+    }
+
+    private static List<EndpointShape> LoadShapes(DuckDBConnection c, HashSet<string> services)
+    {
+        var list = new List<EndpointShape>();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "select service, shape from endpoint_shapes";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            if (services.Contains(r.GetString(0))) list.Add(ShapeJson.Deserialize(r.GetString(1)));
+        return list;
     }
 
     /// <summary>Status counts as a JSON object ordered by status, e.g. {"200":12,"404":1}.</summary>
     private static string StatusJson(Dictionary<int, long> statuses) =>
         JsonSerializer.Serialize(statuses.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value));
-
-    private sealed record Endpoint(string Method, string Template, PathObservation Obs, int Paths);
-
-    private static IEnumerable<Endpoint> Template(List<PathObservation> obs)
-    {
-        var t = new PathTemplater();
-        foreach (var o in obs)
-        {
-            long ok = o.Statuses.Where(kv => kv.Key is >= 200 and < 400).Sum(kv => kv.Value);
-            long ce = o.Statuses.Where(kv => kv.Key is >= 400 and < 500).Sum(kv => kv.Value);
-            t.Observe(o.Path, o.Method, o.Count, ok, ce);
-        }
-        foreach (var g in obs.GroupBy(o => (o.Method, Template: t.Resolve(o.Path)?.Template ?? o.Path)))
-        {
-            var agg = new PathObservation { Service = "", Method = g.Key.Method, Path = g.Key.Template };
-            foreach (var o in g) agg.Merge(o);
-            yield return new Endpoint(g.Key.Method, g.Key.Template, agg, g.Count());
-        }
-    }
 
     private static List<PathObservation> Load(DuckDBConnection c, HashSet<string> services)
     {

@@ -75,5 +75,5 @@ public static class Schema
         )
         """;
 
-    public static readonly string[] All = [HttpTransactions, HttpTransactionsView, Runs, CaptureStats, CaptureFiles, InventoryStore.Observations, InventoryStore.Endpoints];
+    public static readonly string[] All = [HttpTransactions, HttpTransactionsView, Runs, CaptureStats, CaptureFiles, InventoryStore.Observations, InventoryStore.Endpoints, InventoryStore.Shapes, InventoryStore.Params];
 }

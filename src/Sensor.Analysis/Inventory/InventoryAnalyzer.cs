@@ -27,19 +27,31 @@ public sealed class PathObservation
 
 /// <summary>
 /// Inventory, first stage: aggregates every transaction by service (Host, else server address) + method +
-/// concrete path, with counts, statuses, time span and the credentials it carried. Templating happens over
-/// the stored aggregate (this run's and earlier runs'), so a later replay extends the inventory.
+/// concrete path (counts, statuses, time span, credentials), and by endpoint shape (parameters, bodies,
+/// responses; see <see cref="EndpointShape"/>). Templating happens over the stored aggregate (this run's
+/// and earlier runs'), so a later replay extends the inventory. Each worker has its own tables; they are
+/// bounded, and what does not fit is counted.
 /// </summary>
 public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
 {
-    private readonly List<Dictionary<(string, string, string), PathObservation>> _parts = [];
+    private readonly List<Analyzer> _parts = [];
+    private readonly InventoryLimits _limits;
+    private readonly Counter _pathsFolded, _shapesDropped;
     public string Name => "inventory";
+
+    public InventoryAnalyzerFactory(CounterRegistry? counters = null, InventoryLimits? limits = null)
+    {
+        counters ??= new CounterRegistry();
+        _limits = limits ?? new InventoryLimits();
+        _pathsFolded = counters.Create("inventory", "paths_folded", "requests recorded under their shape's sample path because the per-worker path table was full");
+        _shapesDropped = counters.Create("inventory", "shapes_dropped", "requests not learned from because the per-worker endpoint shape table was full");
+    }
 
     public IHttpAnalyzer Create(int workerId)
     {
-        var part = new Dictionary<(string, string, string), PathObservation>();
-        lock (_parts) _parts.Add(part);
-        return new Analyzer(part);
+        var a = new Analyzer(this);
+        lock (_parts) _parts.Add(a);
+        return a;
     }
 
     /// <summary>All workers' observations merged (call after the pipeline completed).</summary>
@@ -48,7 +60,20 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         var all = new Dictionary<(string, string, string), PathObservation>();
         lock (_parts)
             foreach (var part in _parts)
-                foreach (var (k, o) in part)
+                foreach (var (k, o) in part.Paths)
+                {
+                    if (all.TryGetValue(k, out var have)) have.Merge(o); else all[k] = o;
+                }
+        return all.Values;
+    }
+
+    /// <summary>All workers' endpoint shapes merged (call after the pipeline completed).</summary>
+    public IReadOnlyCollection<EndpointShape> Shapes()
+    {
+        var all = new Dictionary<(string, string, string), EndpointShape>();
+        lock (_parts)
+            foreach (var part in _parts)
+                foreach (var (k, o) in part.Shapes)
                 {
                     if (all.TryGetValue(k, out var have)) have.Merge(o); else all[k] = o;
                 }
@@ -58,18 +83,41 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
     public static string ServiceOf(HttpTransaction t) =>
         string.IsNullOrEmpty(t.Host) ? t.ServerIp.WithPort(t.ServerPort) : t.Host.ToLowerInvariant();
 
-    private sealed class Analyzer(Dictionary<(string, string, string), PathObservation> part) : IHttpAnalyzer
+    private sealed class Analyzer(InventoryAnalyzerFactory f) : IHttpAnalyzer
     {
+        public readonly Dictionary<(string, string, string), PathObservation> Paths = [];
+        public readonly Dictionary<(string, string, string), EndpointShape> Shapes = [];
+        private readonly ShapeLearner _learner = new();
+        private readonly List<int> _positions = [];
+
         public void OnTransaction(HttpTransaction t)
         {
             var service = ServiceOf(t);
+            _positions.Clear();
+            var shapeKey = EndpointShape.ShapeKey(t.Path, _positions);
+            var sk = (service, t.Method, shapeKey);
+            if (!Shapes.TryGetValue(sk, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
+                Shapes[sk] = shape = new EndpointShape { Service = service, Method = t.Method, Key = shapeKey, SamplePath = t.Path };
+            var schemes = shape != null ? _learner.Learn(shape, t, _positions) : Credentials.Schemes(t.Request, t.Query);
+            if (shape == null) f._shapesDropped.Inc();
+
             var key = (service, t.Method, t.Path);
-            if (!part.TryGetValue(key, out var o)) part[key] = o = new PathObservation { Service = service, Method = t.Method, Path = t.Path };
+            if (!Paths.TryGetValue(key, out var o))
+            {
+                if (Paths.Count < f._limits.MaxPathsPerWorker) Paths[key] = o = new PathObservation { Service = service, Method = t.Method, Path = t.Path };
+                else if (shape != null)
+                {
+                    // Table full: count under the shape's sample path, which resolves to the same endpoint.
+                    f._pathsFolded.Inc();
+                    key = (service, t.Method, shape.SamplePath);
+                    if (!Paths.TryGetValue(key, out o)) Paths[key] = o = new PathObservation { Service = service, Method = t.Method, Path = shape.SamplePath };
+                }
+                else return;
+            }
             o.Count++;
             o.FirstSeen = Math.Min(o.FirstSeen, t.TsRequest);
             o.LastSeen = Math.Max(o.LastSeen, t.TsRequest);
             if (t.Status is int s) o.Statuses[s] = o.Statuses.GetValueOrDefault(s) + 1;
-            var schemes = Credentials.Schemes(t.Request);
             if (schemes.Count > 0) { o.WithCredentials++; o.AuthSchemes.UnionWith(schemes); }
             else if (t.Status is >= 200 and < 300) o.Unauthenticated2xx++;
         }
@@ -78,30 +126,10 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
     }
 }
 
-/// <summary>Which kinds of credentials a request carries (names of schemes, never values).</summary>
-public static class Credentials
+public sealed record InventoryLimits
 {
-    public static HashSet<string> Schemes(HttpHead request)
-    {
-        var found = new HashSet<string>();
-        foreach (var header in (string[])["Authorization", "Proxy-Authorization"])
-            if (request.Get(header) is { } v)
-            {
-                int sp = v.IndexOf(' ');
-                found.Add("http-" + (sp > 0 ? v[..sp] : v).ToLowerInvariant());
-            }
-        foreach (var fragment in (string[])["api-key", "apikey", "auth-token", "access-token"])
-            foreach (var name in request.FieldNamesContaining(fragment)) found.Add("apiKey-header-" + name.ToLowerInvariant());
-        if (!string.IsNullOrEmpty(request.Get("Cookie"))) found.Add("cookie");
-        var q = UriParts.Split(request.Target, request.Method).Query;
-        if (q != null)
-            foreach (var pair in q.Split('&'))
-            {
-                var name = pair.Split('=')[0];
-                if (name.Equals("api_key", StringComparison.OrdinalIgnoreCase) || name.Equals("apikey", StringComparison.OrdinalIgnoreCase)
-                    || name.Equals("access_token", StringComparison.OrdinalIgnoreCase) || name.Equals("token", StringComparison.OrdinalIgnoreCase))
-                    found.Add("apiKey-query-" + name.ToLowerInvariant());
-            }
-        return found;
-    }
+    /// <summary>Distinct concrete paths per worker; beyond it requests count under their shape's sample path.</summary>
+    public int MaxPathsPerWorker { get; init; } = 200_000;
+    /// <summary>Distinct endpoint shapes (service + method + path with ids folded) per worker.</summary>
+    public int MaxShapesPerWorker { get; init; } = 20_000;
 }

@@ -1,0 +1,94 @@
+using Sensor.Http;
+
+namespace Sensor.Analysis.Inventory;
+
+/// <summary>
+/// Which credentials a request carries, as scheme ids (never values): "http-bearer", "http-basic",
+/// "apiKey-header-x-api-key", "apiKey-query-api_key", "apiKey-cookie-sessionid". The same ids name the
+/// security schemes of the exported OpenAPI and tell which headers, query parameters and cookies are
+/// credentials rather than parameters.
+/// </summary>
+public static class Credentials
+{
+    private static readonly string[] HeaderFragments =
+        ["api-key", "apikey", "api_key", "auth-token", "access-token", "access-key", "x-auth", "x-token", "session-token",
+         "subscription-key", "private-token", "client-secret", "x-secret", "x-key", "id-token", "user-token"];
+
+    private static readonly HashSet<string> QueryNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "api_key", "apikey", "api-key", "access_token", "auth_token", "token", "key", "api_token", "apitoken",
+        "client_secret", "sessionid", "session_id", "auth", "jwt", "id_token", "x-api-key",
+    };
+
+    public static bool IsCredentialHeader(string lowerName)
+    {
+        if (lowerName is "authorization" or "proxy-authorization") return true;
+        foreach (var f in HeaderFragments) if (lowerName.Contains(f, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    public static bool IsCredentialQuery(string name) => QueryNames.Contains(name);
+
+    /// <summary>Session cookies: the cookies that authenticate (sessionid, JSESSIONID, connect.sid, auth_token, jwt…).</summary>
+    public static bool IsSessionCookie(string name)
+    {
+        var l = name.ToLowerInvariant();
+        return l.Contains("sess") || l.Contains("auth") || l.Contains("token") || l.Contains("jwt")
+            || l is "sid" || l.EndsWith(".sid", StringComparison.Ordinal) || l.EndsWith("_sid", StringComparison.Ordinal) || l.StartsWith("sid_", StringComparison.Ordinal);
+    }
+
+    /// <summary>Scheme id of an Authorization value: http-bearer, http-basic, http-digest…; apiKey-header-authorization for a bare token.</summary>
+    public static string AuthorizationScheme(string headerLower, string value)
+    {
+        var v = value.AsSpan().Trim();
+        int sp = v.IndexOf(' ');
+        if (sp <= 0) return "apiKey-header-" + headerLower;
+        var scheme = v[..sp].ToString().ToLowerInvariant();
+        return scheme.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? "http-" + scheme : "apiKey-header-" + headerLower;
+    }
+
+    /// <summary>A bearer value shaped like a JWT (three base64url parts, the first a JSON header).</summary>
+    public static bool LooksLikeJwt(string value)
+    {
+        var v = value.AsSpan().Trim();
+        int sp = v.IndexOf(' ');
+        if (sp > 0) v = v[(sp + 1)..].Trim();
+        return v.StartsWith("eyJ") && v.Count('.') == 2;
+    }
+
+    public static HashSet<string> Schemes(HttpHead request) => Schemes(request, UriParts.Split(request.Target, request.Method).Query);
+
+    public static HashSet<string> Schemes(HttpHead request, string? query)
+    {
+        var found = new HashSet<string>();
+        for (int i = 0; i < request.FieldCount; i++)
+        {
+            var name = request.NameAt(i);
+            var lower = name.ToLowerInvariant();
+            if (lower is "authorization" or "proxy-authorization") found.Add(AuthorizationScheme(lower, request.ValueAt(i)));
+            else if (lower == "cookie")
+            {
+                foreach (var c in CookieNames(request.ValueAt(i))) if (IsSessionCookie(c)) found.Add("apiKey-cookie-" + c);
+            }
+            else if (IsCredentialHeader(lower)) found.Add("apiKey-header-" + lower);
+        }
+        if (query != null)
+            foreach (var pair in query.Split('&'))
+            {
+                int eq = pair.IndexOf('=');
+                var name = eq < 0 ? pair : pair[..eq];
+                if (IsCredentialQuery(name) && eq >= 0 && eq < pair.Length - 1) found.Add("apiKey-query-" + name.ToLowerInvariant());
+            }
+        return found;
+    }
+
+    public static IEnumerable<string> CookieNames(string cookieHeader)
+    {
+        foreach (var part in cookieHeader.Split(';'))
+        {
+            int eq = part.IndexOf('=');
+            var n = (eq < 0 ? part : part[..eq]).Trim();
+            if (n.Length > 0) yield return n;
+        }
+    }
+}

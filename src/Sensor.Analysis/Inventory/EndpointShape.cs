@@ -1,0 +1,149 @@
+using System.Text.Json.Serialization;
+using Sensor.Analysis.Schema;
+
+namespace Sensor.Analysis.Inventory;
+
+/// <summary>How often a parameter was present and what its values looked like.</summary>
+public sealed class ParamStats
+{
+    public long Present { get; set; }
+    /// <summary>Present in requests the server accepted (not 4xx): what <c>required</c> is decided on.</summary>
+    public long PresentAccepted { get; set; }
+    public ValueStats Values { get; set; } = new();
+
+    public void Merge(ParamStats o)
+    {
+        Present += o.Present;
+        PresentAccepted += o.PresentAccepted;
+        Values.Merge(o.Values);
+    }
+}
+
+/// <summary>Bodies of one media type: how many, and their merged schema.</summary>
+public sealed class BodyStats
+{
+    public long Count { get; set; }
+    /// <summary>Bodies that did not parse as their media type (or were cut short) and were left out of the schema.</summary>
+    public long Unparsed { get; set; }
+    public SchemaNode Schema { get; set; } = new();
+
+    public void Merge(BodyStats o)
+    {
+        Count += o.Count;
+        Unparsed += o.Unparsed;
+        Schema.Merge(o.Schema);
+    }
+}
+
+public sealed class ResponseStats
+{
+    public long Count { get; set; }
+    public Dictionary<string, BodyStats> Content { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Response headers by lower-case name, with presence counts (values are not kept).</summary>
+    public Dictionary<string, long> Headers { get; set; } = new(StringComparer.Ordinal);
+
+    public void Merge(ResponseStats o)
+    {
+        Count += o.Count;
+        ShapeMerge.Into(Content, o.Content, (a, b) => a.Merge(b));
+        foreach (var (k, v) in o.Headers) Headers[k] = Headers.GetValueOrDefault(k) + v;
+    }
+}
+
+/// <summary>
+/// What was learned about the requests and responses of one endpoint shape: parameters by location,
+/// request bodies by media type (accepted and rejected apart, so probes with broken bodies do not decide
+/// the schema), responses by status and media type, and credentials. One shape covers all concrete paths
+/// that differ only in id-like segments (<see cref="ShapeKey"/>); shapes merge into endpoints once
+/// templates are known.
+/// </summary>
+public sealed class EndpointShape
+{
+    public string Service { get; set; } = "";
+    public string Method { get; set; } = "";
+    public string Key { get; set; } = "";
+    /// <summary>One concrete path of the shape: resolving it through the templater gives the endpoint.</summary>
+    public string SamplePath { get; set; } = "";
+    public long Requests { get; set; }
+    /// <summary>Requests not answered 4xx (answered otherwise, or not answered).</summary>
+    public long Accepted { get; set; }
+    public long FirstSeen { get; set; } = long.MaxValue;
+    public long LastSeen { get; set; } = long.MinValue;
+    public Dictionary<string, ParamStats> Query { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, ParamStats> Header { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, ParamStats> Cookie { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Values by path position (0-based segment index), for the positions that are variables.</summary>
+    public Dictionary<int, ValueStats> PathValues { get; set; } = [];
+    public Dictionary<string, BodyStats> RequestBodies { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, BodyStats> RejectedBodies { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<int, ResponseStats> Responses { get; set; } = [];
+    /// <summary>Requests carrying each credential scheme, and of those how many were not refused (401/403).</summary>
+    public Dictionary<string, long> Schemes { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, long> SchemesAccepted { get; set; } = new(StringComparer.Ordinal);
+    public long JwtBearer { get; set; }
+    public long WithoutCredentials { get; set; }
+    /// <summary>Requests without any credential that were answered 2xx.</summary>
+    public long Unauthenticated2xx { get; set; }
+
+    [JsonIgnore] public (string, string, string) Id => (Service, Method, Key);
+
+    public void Merge(EndpointShape o)
+    {
+        Requests += o.Requests;
+        Accepted += o.Accepted;
+        FirstSeen = Math.Min(FirstSeen, o.FirstSeen);
+        LastSeen = Math.Max(LastSeen, o.LastSeen);
+        ShapeMerge.Into(Query, o.Query, (a, b) => a.Merge(b));
+        ShapeMerge.Into(Header, o.Header, (a, b) => a.Merge(b));
+        ShapeMerge.Into(Cookie, o.Cookie, (a, b) => a.Merge(b));
+        ShapeMerge.Into(PathValues, o.PathValues, (a, b) => a.Merge(b));
+        ShapeMerge.Into(RequestBodies, o.RequestBodies, (a, b) => a.Merge(b));
+        ShapeMerge.Into(RejectedBodies, o.RejectedBodies, (a, b) => a.Merge(b));
+        ShapeMerge.Into(Responses, o.Responses, (a, b) => a.Merge(b));
+        foreach (var (k, v) in o.Schemes) Schemes[k] = Schemes.GetValueOrDefault(k) + v;
+        foreach (var (k, v) in o.SchemesAccepted) SchemesAccepted[k] = SchemesAccepted.GetValueOrDefault(k) + v;
+        JwtBearer += o.JwtBearer;
+        WithoutCredentials += o.WithoutCredentials;
+        Unauthenticated2xx += o.Unauthenticated2xx;
+    }
+
+    /// <summary>
+    /// The path with id-like segments (numbers, UUIDs, hashes, prefixed ids, dates, emails, opaque tokens)
+    /// replaced by "{}", under the same rule the templater applies: never the first segment, nor one after
+    /// "api" or a version. Concrete paths with one key always end in one template.
+    /// </summary>
+    public static string ShapeKey(string path, List<int>? variablePositions = null)
+    {
+        var segs = PathTemplater.Segments(path);
+        string? prev = null;
+        for (int i = 0; i < segs.Length; i++)
+        {
+            var seg = segs[i];
+            bool allow = i > 0 && prev != null && !prev.Equals("api", StringComparison.OrdinalIgnoreCase)
+                && (prev == "{}" || SegmentClassifier.Classify(prev) != SegmentKind.Version);
+            if (allow)
+            {
+                var k = SegmentClassifier.Classify(seg);
+                if (SegmentClassifier.IsIdLike(k) || k == SegmentKind.Mixed)
+                {
+                    segs[i] = "{}";
+                    variablePositions?.Add(i);
+                }
+            }
+            prev = segs[i];
+        }
+        return "/" + string.Join('/', segs);
+    }
+}
+
+internal static class ShapeMerge
+{
+    public static void Into<TK, TV>(Dictionary<TK, TV> into, Dictionary<TK, TV> from, Action<TV, TV> merge) where TK : notnull
+    {
+        foreach (var (k, v) in from)
+        {
+            if (into.TryGetValue(k, out var mine)) merge(mine, v);
+            else into[k] = v;
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using System.Text;
+using Sensor.Analysis.Schema;
+using Sensor.Http;
+
+namespace Sensor.Analysis.Inventory;
+
+/// <summary>
+/// Feeds one transaction into its endpoint shape: query, header, cookie and path values, request and
+/// response bodies, credentials. One instance per worker (it reuses its buffers).
+/// </summary>
+public sealed class ShapeLearner
+{
+    private readonly HashSet<string> _schemes = [];
+    private readonly List<string> _seen = [];
+    private readonly Dictionary<string, string> _lower = new(StringComparer.Ordinal);
+
+    /// <summary>Learns from <paramref name="t"/>; returns the credential schemes it carried (a reused set).</summary>
+    public HashSet<string> Learn(EndpointShape shape, HttpTransaction t, List<int> variablePositions)
+    {
+        _schemes.Clear();
+        int? status = t.Status;
+        bool rejected = status is >= 400 and < 500;
+        shape.Requests++;
+        if (!rejected) shape.Accepted++;
+        shape.FirstSeen = Math.Min(shape.FirstSeen, t.TsRequest);
+        shape.LastSeen = Math.Max(shape.LastSeen, t.TsRequest);
+
+        var req = t.Request;
+        _seen.Clear();
+        if (t.Query is { Length: > 0 } q)
+            foreach (var pair in q.Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = pair.IndexOf('=');
+                var name = BodyShapes.Decode(eq < 0 ? pair : pair[..eq]);
+                if (name.Length == 0 || name.Length > 128) continue;
+                // Array-style names (ids[]=1&ids[]=2) are one parameter.
+                if (name.EndsWith("[]", StringComparison.Ordinal)) name = name[..^2];
+                if (Credentials.IsCredentialQuery(name) && eq >= 0 && eq < pair.Length - 1) { _schemes.Add("apiKey-query-" + name.ToLowerInvariant()); continue; }
+                if (shape.Query.Count >= 128 && !shape.Query.ContainsKey(name)) continue;
+                Param(shape.Query, name, rejected, eq < 0 ? "" : BodyShapes.Decode(pair[(eq + 1)..]));
+            }
+
+        _seen.Clear();
+        for (int i = 0; i < req.FieldCount; i++)
+        {
+            var lower = Lower(req.NameAt(i));
+            switch (HeaderRoles.Of(lower))
+            {
+                case HeaderRole.Authorization:
+                    _schemes.Add(Credentials.AuthorizationScheme(lower, req.ValueAt(i)));
+                    if (Credentials.LooksLikeJwt(req.ValueAt(i))) shape.JwtBearer++;
+                    continue;
+                case HeaderRole.Credential: _schemes.Add("apiKey-header-" + lower); continue;
+                case HeaderRole.Cookie: Cookies(shape, req.ValueAt(i), rejected); continue;
+                case HeaderRole.Transport: continue;
+            }
+            if (shape.Header.Count >= 64 && !shape.Header.ContainsKey(lower)) continue;
+            Param(shape.Header, lower, rejected, req.ValueBytesAt(i));
+        }
+
+        if (variablePositions.Count > 0)
+        {
+            var segs = PathTemplater.Segments(t.Path);
+            foreach (var p in variablePositions)
+                if (p < segs.Length)
+                {
+                    if (!shape.PathValues.TryGetValue(p, out var vs)) shape.PathValues[p] = vs = new ValueStats { Values = null, Sensitive = true };   // ids and names: never kept
+                    vs.AddText(BodyShapes.Decode(segs[p]));
+                }
+        }
+
+        if (_schemes.Count > 0)
+        {
+            foreach (var s in _schemes)
+            {
+                shape.Schemes[s] = shape.Schemes.GetValueOrDefault(s) + 1;
+                if (status is not (401 or 403)) shape.SchemesAccepted[s] = shape.SchemesAccepted.GetValueOrDefault(s) + 1;
+            }
+        }
+        else
+        {
+            shape.WithoutCredentials++;
+            if (status is >= 200 and < 300) shape.Unauthenticated2xx++;
+        }
+
+        if (t.RequestBody.CapturedLength > 0 && BodyShapes.MediaType(req.ContentType) is { } reqMedia)
+            Body(rejected ? shape.RejectedBodies : shape.RequestBodies, reqMedia, req.ContentType, t.RequestBody, t.RequestComplete);
+
+        if (t.Response is { } resp && status is int st)
+        {
+            if (!shape.Responses.TryGetValue(st, out var rs)) shape.Responses[st] = rs = new ResponseStats();
+            rs.Count++;
+            for (int i = 0; i < resp.FieldCount && rs.Headers.Count < 64; i++)
+            {
+                var lower = Lower(resp.NameAt(i));
+                rs.Headers[lower] = rs.Headers.GetValueOrDefault(lower) + 1;
+            }
+            var media = BodyShapes.MediaType(resp.ContentType);
+            if (media != null && (t.ResponseBody.Length > 0 || t.ResponseBody.CapturedLength > 0))
+                Body(rs.Content, media, resp.ContentType, t.ResponseBody, t.ResponseComplete);
+        }
+        return _schemes;
+    }
+
+    private static void Body(Dictionary<string, BodyStats> into, string media, string? contentType, HttpBody body, bool complete)
+    {
+        if (into.Count >= 16 && !into.ContainsKey(media)) return;
+        if (!into.TryGetValue(media, out var bs)) into[media] = bs = new BodyStats();
+        bs.Count++;
+        // A body cut short would teach missing properties and broken JSON; it counts but is not learned from.
+        if (!complete || body.CaptureTruncated || body.CapturedLength == 0 || !BodyShapes.Add(bs.Schema, media, contentType, body.Content))
+            bs.Unparsed++;
+    }
+
+    private void Cookies(EndpointShape shape, string header, bool rejected)
+    {
+        foreach (var part in header.Split(';'))
+        {
+            int eq = part.IndexOf('=');
+            var name = (eq < 0 ? part : part[..eq]).Trim();
+            if (name.Length == 0 || name.Length > 128) continue;
+            if (Credentials.IsSessionCookie(name)) { _schemes.Add("apiKey-cookie-" + name); continue; }
+            if (shape.Cookie.Count >= 64 && !shape.Cookie.ContainsKey(name)) continue;
+            Param(shape.Cookie, name, rejected, eq < 0 ? "" : part[(eq + 1)..].Trim());
+        }
+    }
+
+    private ParamStats Stats(Dictionary<string, ParamStats> into, string name, bool rejected)
+    {
+        if (!into.TryGetValue(name, out var ps))
+        {
+            into[name] = ps = new ParamStats();
+            if (SensitiveNames.IsSensitive(name)) { ps.Values.Values = null; ps.Values.Sensitive = true; }
+        }
+        // Present once per request, however often repeated.
+        if (!_seen.Contains(name))
+        {
+            _seen.Add(name);
+            ps.Present++;
+            if (!rejected) ps.PresentAccepted++;
+        }
+        return ps;
+    }
+
+    private void Param(Dictionary<string, ParamStats> into, string name, bool rejected, string value) =>
+        Stats(into, name, rejected).Values.AddText(value);
+
+    private void Param(Dictionary<string, ParamStats> into, string name, bool rejected, ReadOnlySpan<byte> value)
+    {
+        var ps = Stats(into, name, rejected);
+        Span<char> buf = stackalloc char[512];
+        if (value.Length <= 512 && Encoding.UTF8.TryGetChars(value, buf, out int n)) ps.Values.AddText(buf[..n]);
+        else ps.Values.AddText(Encoding.UTF8.GetString(value));
+    }
+
+    private string Lower(string name)
+    {
+        if (_lower.TryGetValue(name, out var l)) return l;
+        l = name.ToLowerInvariant();
+        if (_lower.Count < 4096) _lower[name] = l;
+        return l;
+    }
+}
+
+public enum HeaderRole { Parameter, Standard, Transport, Cookie, Authorization, Credential }
+
+/// <summary>
+/// What a request header is to an API description. Transport headers (framing, hop-by-hop, Host) are
+/// never parameters; standard client headers (Accept, User-Agent, tracing…) are parameters only where an
+/// endpoint uses them and others do not (decided at export); credentials become security schemes.
+/// </summary>
+public static class HeaderRoles
+{
+    private static readonly HashSet<string> Transport = new(StringComparer.Ordinal)
+    {
+        "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "connection", "keep-alive",
+        "proxy-connection", "te", "trailer", "upgrade", "expect", "http2-settings",
+    };
+
+    private static readonly HashSet<string> Standard = new(StringComparer.Ordinal)
+    {
+        "accept", "accept-encoding", "accept-language", "accept-charset", "user-agent", "cache-control", "pragma",
+        "origin", "referer", "dnt", "upgrade-insecure-requests", "range", "forwarded", "x-real-ip", "via", "priority",
+        "date", "x-requested-with", "traceparent", "tracestate", "baggage", "x-amzn-trace-id", "save-data",
+        "x-cloud-trace-context", "cdn-loop", "true-client-ip", "purpose", "x-forwarded-for", "x-forwarded-proto",
+        "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix", "prefer", "accept-datetime", "max-forwards",
+    };
+
+    public static HeaderRole Of(string lower)
+    {
+        if (Transport.Contains(lower)) return HeaderRole.Transport;
+        if (lower == "cookie") return HeaderRole.Cookie;
+        if (lower is "authorization" or "proxy-authorization") return HeaderRole.Authorization;
+        if (Credentials.IsCredentialHeader(lower)) return HeaderRole.Credential;
+        if (Standard.Contains(lower) || lower.StartsWith("sec-", StringComparison.Ordinal) || lower.StartsWith("if-", StringComparison.Ordinal)
+            || lower.StartsWith("x-b3-", StringComparison.Ordinal) || lower.StartsWith("cf-", StringComparison.Ordinal)
+            || lower.StartsWith("x-envoy-", StringComparison.Ordinal) || lower.StartsWith("x-forwarded-", StringComparison.Ordinal))
+            return HeaderRole.Standard;
+        return HeaderRole.Parameter;
+    }
+}

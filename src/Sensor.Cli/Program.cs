@@ -7,6 +7,7 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(QueryCommand.Create());
 root.Subcommands.Add(InventoryCommand.Create());
 root.Subcommands.Add(OpenApiCommand.Create());
+root.Subcommands.Add(SpecsCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -16,7 +16,8 @@ internal static class ReplayCommand
         var workers = new Option<int?>("--workers") { Description = "flow workers (default: one per core)" };
         var bodyLimit = new Option<int?>("--body-limit") { Description = "decoded body bytes kept per message for analysis" };
         var noStore = new Option<bool>("--no-store") { Description = "parse and analyse but store nothing (for measuring the stages before storage)" };
-        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit, noStore };
+        var specs = new Option<string?>("--specs") { Description = "OpenAPI specs (file or directory) to compare the traffic with: shadow, zombie, orphan and conformance findings" };
+        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit, noStore, specs };
         cmd.SetAction(async (pr, ct) =>
         {
             var (inputs, missing) = InputFiles.Expand(pr.GetValue(files)!);
@@ -51,8 +52,17 @@ internal static class ReplayCommand
                 }
             }
             if (!isQuiet) Summary.Print(pr.GetValue(noStore) ? null : dbPath, result);
+            // Specs imported now or before judge the inventory as it stands after this replay.
+            if (!pr.GetValue(noStore) && (pr.GetValue(specs) != null || SpecsStored(dbPath)))
+                rc = Math.Max(rc, SpecsCommand.ImportAndEvaluate(dbPath, pr.GetValue(specs), isQuiet));
             return rc;
         });
         return cmd;
+    }
+
+    private static bool SpecsStored(string dbPath)
+    {
+        using var db = SensorDatabase.Open(dbPath, readOnly: true);
+        return Convert.ToInt64(db.Scalar("select count(*) from specs")) > 0;
     }
 }

@@ -75,5 +75,6 @@ public static class Schema
         )
         """;
 
-    public static readonly string[] All = [HttpTransactions, HttpTransactionsView, Runs, CaptureStats, CaptureFiles, InventoryStore.Observations, InventoryStore.Endpoints, InventoryStore.Shapes, InventoryStore.Params];
+    public static readonly string[] All = [HttpTransactions, HttpTransactionsView, Runs, CaptureStats, CaptureFiles, InventoryStore.Observations, InventoryStore.Endpoints, InventoryStore.Shapes, InventoryStore.Params,
+        FindingsStore.Table, FindingsStore.Events, SpecStore.Table];
 }

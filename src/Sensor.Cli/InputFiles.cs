@@ -1,9 +1,10 @@
 namespace Sensor.Cli;
 
-/// <summary>Expands the replay arguments: files, directories (capture files inside, sorted) and globs.</summary>
+/// <summary>Expands the replay arguments: files, directories (capture and HAR files inside, sorted) and globs.</summary>
 internal static class InputFiles
 {
-    private static readonly string[] CaptureExtensions = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz", ".cap.gz"];
+    // In a directory the extension picks the files; the replay then tells HAR from pcap by content.
+    private static readonly string[] InputExtensions = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz", ".cap.gz", ".har"];
 
     public static (List<string> Files, List<string> Missing) Expand(IEnumerable<string> args)
     {
@@ -14,7 +15,7 @@ internal static class InputFiles
             if (Directory.Exists(a))
             {
                 files.AddRange(Directory.EnumerateFiles(a, "*", SearchOption.AllDirectories)
-                    .Where(f => CaptureExtensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
+                    .Where(f => InputExtensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                     .Order(StringComparer.Ordinal));
             }
             else if (File.Exists(a)) files.Add(a);

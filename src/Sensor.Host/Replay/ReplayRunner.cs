@@ -2,6 +2,7 @@ using Sensor.Capture;
 using Sensor.Core;
 using Sensor.Host.Pipeline;
 using Sensor.Http;
+using Sensor.Http.Har;
 using Sensor.Storage;
 
 namespace Sensor.Host.Replay;
@@ -14,7 +15,9 @@ public readonly record struct ReplayProgress(long BytesDone, long BytesTotal, lo
 
 /// <summary>
 /// Offline replay: capture files through the pipeline into a DuckDB file. Files are read one after the
-/// other into the same pipeline (a flow spanning two files of a rotated capture continues).
+/// other into the same pipeline (a flow spanning two files of a rotated capture continues). HAR files
+/// (recognised by content) skip packet decoding: their transactions go straight to analyzers and storage
+/// of the same kinds the flow workers use.
 /// </summary>
 public sealed class ReplayRunner
 {
@@ -51,10 +54,20 @@ public sealed class ReplayRunner
         long totalBytes = files.Sum(f => File.Exists(f) ? new FileInfo(f).Length : 0);
         long doneBytes = 0;
         long packets = 0;
+        HarWorker? har = null;
         try
         {
             foreach (var path in files)
             {
+                if (HarReader.LooksLikeJson(path))
+                {
+                    // Its own analyzer instances and sink, as an extra worker beside the flow workers.
+                    har ??= new HarWorker(_opt, counters, [inventory, .. _analyzers], sinks);
+                    var result = har.Replay(path, done => progress?.Invoke(new ReplayProgress(doneBytes + done, totalBytes, packets, counters.Get("http", "transactions"), _time.GetElapsedTime(started))), ct);
+                    doneBytes += result.Bytes;
+                    results.Add(result);
+                    continue;
+                }
                 CaptureFileReader reader;
                 try { reader = CaptureFileReader.Open(path); }
                 catch (CaptureFormatException e)
@@ -80,7 +93,8 @@ public sealed class ReplayRunner
         }
         finally
         {
-            await pipeline.CompleteAsync().ConfigureAwait(false);
+            try { await pipeline.CompleteAsync().ConfigureAwait(false); }
+            finally { har?.Complete(); }
         }
         var snapshot = counters.Snapshot();
         long txns = counters.Get("http", "transactions");
@@ -95,5 +109,83 @@ public sealed class ReplayRunner
             db.Dispose();
         }
         return new ReplayResult(results, snapshot, txns, runId, _time.GetElapsedTime(started));
+    }
+}
+
+/// <summary>
+/// HAR files in a replay: entries become transactions without packets, and pass through analyzers made by
+/// the same factories with a worker id no flow worker has, into a sink from the same factory; counted
+/// like the flow workers' transactions. Runs on the replay's thread, one call at a time.
+/// </summary>
+internal sealed class HarWorker
+{
+    private readonly PipelineOptions _opt;
+    private readonly HarCounters _har;
+    private readonly IHttpAnalyzer[] _analyzers;
+    private readonly ITransactionSink _sink;
+    private readonly Counter _transactions, _requests, _responses, _analyzerErrors;
+
+    public HarWorker(PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, Func<int, ITransactionSink> sinks)
+    {
+        _opt = opt;
+        _har = new HarCounters(counters);
+        _transactions = counters.Create("http", "transactions", "transactions emitted");
+        _requests = counters.Create("http", "requests", "request heads parsed");
+        _responses = counters.Create("http", "responses", "final response heads parsed");
+        _analyzerErrors = counters.Create("analysis", "analyzer_errors", "transactions an analyzer failed on (skipped by that analyzer)");
+        _analyzers = analyzers.Select(f => f.Create(opt.Workers)).ToArray();
+        _sink = sinks(opt.Workers);
+    }
+
+    public ReplayFileResult Replay(string path, Action<long> progress, CancellationToken ct)
+    {
+        long size = new FileInfo(path).Length;
+        HarReader reader;
+        try { reader = HarReader.Open(path, _opt.Http, _har); }
+        catch (HarFormatException e) { return new ReplayFileResult(path, null, size, 0, [], null, e.Reason); }
+        using (reader)
+        {
+            long n = 0;
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (reader.Read() is not { } t) break;
+                Process(t);
+                if ((++n & 255) == 0) progress(reader.Position);
+            }
+            progress(size);
+            CaptureFault? fault = reader.Fault is { } f ? new CaptureFault(path, f.Offset, f.Reason, f.EntriesBefore) : null;
+            return new ReplayFileResult(path, "har", size, 0, [], fault, null);
+        }
+    }
+
+    private void Process(HttpTransaction t)
+    {
+        _requests.Inc();
+        if (t.Response != null) _responses.Inc();
+        _transactions.Inc();
+        foreach (var a in _analyzers)
+        {
+            // As in the flow workers: an analyzer bug must not lose the transaction; it is counted.
+            try { a.OnTransaction(t); }
+            catch (Exception) { _analyzerErrors.Inc(); }
+        }
+        _sink.Append(t);
+        t.ReleaseBodies();
+    }
+
+    /// <summary>After the last file: analyzers complete, storage is committed and closed.</summary>
+    public void Complete()
+    {
+        try
+        {
+            foreach (var a in _analyzers)
+            {
+                try { a.Complete(); }
+                catch (Exception) { _analyzerErrors.Inc(); }
+            }
+            _sink.Commit();
+        }
+        finally { _sink.Dispose(); }
     }
 }

@@ -47,7 +47,7 @@ public sealed class ReplayRunner
             sinks = _ => new CountingSink(rows);
         }
         // The inventory always runs: it is what the endpoints table and `sensor inventory` are made from.
-        var inventory = new Sensor.Analysis.Inventory.InventoryAnalyzerFactory();
+        var inventory = new Sensor.Analysis.Inventory.InventoryAnalyzerFactory(counters);
         var pipeline = new SensorPipeline(_opt, counters, [inventory, .. _analyzers], sinks);
         pipeline.Start();
         var results = new List<ReplayFileResult>();
@@ -101,7 +101,7 @@ public sealed class ReplayRunner
         if (db != null)
         {
             var now = _time.GetUtcNow().UtcDateTime;
-            InventoryStore.Save(db, inventory.Observations());
+            InventoryStore.Save(db, inventory.Observations(), inventory.Shapes());
             db.WriteStats(runId, now, snapshot);
             db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
                 string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));

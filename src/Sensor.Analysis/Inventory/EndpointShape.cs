@@ -11,6 +11,9 @@ public sealed class ParamStats
     public long PresentAccepted { get; set; }
     public ValueStats Values { get; set; } = new();
 
+    /// <summary>Presence is counted for every request; values are learned from all of the first 1024, then one in 16.</summary>
+    public static bool Sample(long seen) => seen <= 1024 || (seen & 15) == 0;
+
     public void Merge(ParamStats o)
     {
         Present += o.Present;
@@ -26,9 +29,26 @@ public sealed class BodyStats
     /// <summary>Bodies that did not parse as their media type (or were cut short) and were left out of the schema.</summary>
     public long Unparsed { get; set; }
     public SchemaNode Schema { get; set; } = new();
+    /// <summary>Bodies learned from (the rest were sampled out: see <see cref="ShouldLearn"/>).</summary>
+    public long Learned { get; set; }
+    /// <summary>Bodies still to learn in full because a recent one taught a new property.</summary>
+    public int Boost { get; set; }
+
+    /// <summary>
+    /// Every body is learned until 32 were, then one in 8, then one in 64 as the schema settles; a body that
+    /// brings a new property makes the next 32 count again. Counts stay consistent (required-ness is a
+    /// ratio over learned bodies), and a steady high-rate endpoint costs little.
+    /// </summary>
+    public bool ShouldLearn()
+    {
+        if (Boost > 0) { Boost--; return true; }
+        long interval = Learned < 32 ? 1 : Learned < 256 ? 8 : 64;
+        return Count % interval == 0;
+    }
 
     public void Merge(BodyStats o)
     {
+        Learned += o.Learned;
         Count += o.Count;
         Unparsed += o.Unparsed;
         Schema.Merge(o.Schema);
@@ -42,9 +62,13 @@ public sealed class ResponseStats
     /// <summary>Response headers by lower-case name, with presence counts (values are not kept).</summary>
     public Dictionary<string, long> Headers { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Responses whose headers were recorded (sampled like values).</summary>
+    public long HeaderSamples { get; set; }
+
     public void Merge(ResponseStats o)
     {
         Count += o.Count;
+        HeaderSamples += o.HeaderSamples;
         ShapeMerge.Into(Content, o.Content, (a, b) => a.Merge(b));
         foreach (var (k, v) in o.Headers) Headers[k] = Headers.GetValueOrDefault(k) + v;
     }

@@ -93,8 +93,9 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         public void OnTransaction(HttpTransaction t)
         {
             var service = ServiceOf(t);
+            var (shapeKey, positions) = Key(t.Path);
             _positions.Clear();
-            var shapeKey = EndpointShape.ShapeKey(t.Path, _positions);
+            _positions.AddRange(positions);
             var sk = (service, t.Method, shapeKey);
             if (!Shapes.TryGetValue(sk, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
                 Shapes[sk] = shape = new EndpointShape { Service = service, Method = t.Method, Key = shapeKey, SamplePath = t.Path };
@@ -123,6 +124,19 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         }
 
         public void Complete() { }
+
+        // Paths repeat (the same ids are fetched again and again): their shape key is worked out once per worker.
+        private readonly Dictionary<string, (string Key, int[] Positions)> _keys = new(StringComparer.Ordinal);
+
+        private (string, int[]) Key(string path)
+        {
+            if (_keys.TryGetValue(path, out var k)) return k;
+            var positions = new List<int>();
+            k = (EndpointShape.ShapeKey(path, positions), positions.Count == 0 ? [] : positions.ToArray());
+            if (_keys.Count >= 65536) _keys.Clear();   // bounded: a flood of unique paths only costs the recomputation
+            _keys[path] = k;
+            return k;
+        }
     }
 }
 

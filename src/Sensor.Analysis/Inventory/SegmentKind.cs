@@ -25,12 +25,14 @@ public static partial class SegmentClassifier
     public static SegmentKind Classify(string s)
     {
         if (s.Length == 0) return SegmentKind.Word;
-        if (VersionRx().IsMatch(s)) return SegmentKind.Version;
-        if (s.All(char.IsAsciiDigit)) return SegmentKind.Numeric;
+        // Each pattern runs only where its first character or length allows it: segments are classified per request.
+        char c0 = s[0];
+        if ((c0 == 'v' || char.IsAsciiDigit(c0)) && s.Length <= 7 && VersionRx().IsMatch(s)) return SegmentKind.Version;
+        if (s.AsSpan().IndexOfAnyExceptInRange('0', '9') < 0) return SegmentKind.Numeric;
         if (s.Length == 36 && UuidRx().IsMatch(s)) return SegmentKind.Uuid;
-        if (DateRx().IsMatch(s)) return SegmentKind.Date;
+        if (char.IsAsciiDigit(c0) && s.Length >= 8 && DateRx().IsMatch(s)) return SegmentKind.Date;
         if (s.Contains('@') && EmailRx().IsMatch(s)) return SegmentKind.Email;
-        if (PrefixedRx().IsMatch(s)) return SegmentKind.PrefixedId;
+        if (char.IsAsciiLetterLower(c0) && s.Contains('_') && PrefixedRx().IsMatch(s)) return SegmentKind.PrefixedId;
         bool hex = s.All(char.IsAsciiHexDigit);
         int digits = s.Count(char.IsAsciiDigit), letters = s.Count(char.IsAsciiLetter);
         if (hex && s.Length >= 8 && digits > 0) return SegmentKind.Hex;

@@ -12,7 +12,7 @@ public sealed class ShapeLearner
 {
     private readonly HashSet<string> _schemes = [];
     private readonly List<string> _seen = [];
-    private readonly Dictionary<string, string> _lower = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string, HeaderRole)> _lower = new(StringComparer.Ordinal);
 
     /// <summary>Learns from <paramref name="t"/>; returns the credential schemes it carried (a reused set).</summary>
     public HashSet<string> Learn(EndpointShape shape, HttpTransaction t, List<int> variablePositions)
@@ -43,8 +43,8 @@ public sealed class ShapeLearner
         _seen.Clear();
         for (int i = 0; i < req.FieldCount; i++)
         {
-            var lower = Lower(req.NameAt(i));
-            switch (HeaderRoles.Of(lower))
+            var (lower, role) = Lower(req.NameAt(i));
+            switch (role)
             {
                 case HeaderRole.Authorization:
                     _schemes.Add(Credentials.AuthorizationScheme(lower, req.ValueAt(i)));
@@ -65,7 +65,7 @@ public sealed class ShapeLearner
                 if (p < segs.Length)
                 {
                     if (!shape.PathValues.TryGetValue(p, out var vs)) shape.PathValues[p] = vs = new ValueStats { Values = null, Sensitive = true };   // ids and names: never kept
-                    vs.AddText(BodyShapes.Decode(segs[p]));
+                    if (ParamStats.Sample(shape.Requests)) vs.AddText(BodyShapes.Decode(segs[p]));
                 }
         }
 
@@ -90,10 +90,14 @@ public sealed class ShapeLearner
         {
             if (!shape.Responses.TryGetValue(st, out var rs)) shape.Responses[st] = rs = new ResponseStats();
             rs.Count++;
-            for (int i = 0; i < resp.FieldCount && rs.Headers.Count < 64; i++)
+            if (ParamStats.Sample(rs.Count))
             {
-                var lower = Lower(resp.NameAt(i));
-                rs.Headers[lower] = rs.Headers.GetValueOrDefault(lower) + 1;
+                rs.HeaderSamples++;
+                for (int i = 0; i < resp.FieldCount && rs.Headers.Count < 64; i++)
+                {
+                    var lower = Lower(resp.NameAt(i)).Lower;
+                    rs.Headers[lower] = rs.Headers.GetValueOrDefault(lower) + 1;
+                }
             }
             var media = BodyShapes.MediaType(resp.ContentType);
             if (media != null && (t.ResponseBody.Length > 0 || t.ResponseBody.CapturedLength > 0))
@@ -108,8 +112,12 @@ public sealed class ShapeLearner
         if (!into.TryGetValue(media, out var bs)) into[media] = bs = new BodyStats();
         bs.Count++;
         // A body cut short would teach missing properties and broken JSON; it counts but is not learned from.
-        if (!complete || body.CaptureTruncated || body.CapturedLength == 0 || !BodyShapes.Add(bs.Schema, media, contentType, body.Content))
-            bs.Unparsed++;
+        if (!complete || body.CaptureTruncated || body.CapturedLength == 0) { bs.Unparsed++; return; }
+        if (!bs.ShouldLearn()) return;
+        long created = SchemaNode.CreatedOnThisThread;
+        if (!BodyShapes.Add(bs.Schema, media, contentType, body.Content)) { bs.Unparsed++; return; }
+        bs.Learned++;
+        if (SchemaNode.CreatedOnThisThread != created && bs.Learned > 1) bs.Boost = 32;
     }
 
     private void Cookies(EndpointShape shape, string header, bool rejected)
@@ -142,21 +150,27 @@ public sealed class ShapeLearner
         return ps;
     }
 
-    private void Param(Dictionary<string, ParamStats> into, string name, bool rejected, string value) =>
-        Stats(into, name, rejected).Values.AddText(value);
+    private void Param(Dictionary<string, ParamStats> into, string name, bool rejected, string value)
+    {
+        var ps = Stats(into, name, rejected);
+        if (ParamStats.Sample(ps.Present)) ps.Values.AddText(value);
+    }
 
     private void Param(Dictionary<string, ParamStats> into, string name, bool rejected, ReadOnlySpan<byte> value)
     {
         var ps = Stats(into, name, rejected);
+        if (!ParamStats.Sample(ps.Present)) return;
         Span<char> buf = stackalloc char[512];
         if (value.Length <= 512 && Encoding.UTF8.TryGetChars(value, buf, out int n)) ps.Values.AddText(buf[..n]);
         else ps.Values.AddText(Encoding.UTF8.GetString(value));
     }
 
-    private string Lower(string name)
+    /// <summary>Lower-case name and role of a header, cached per worker (names repeat on every request).</summary>
+    private (string Lower, HeaderRole Role) Lower(string name)
     {
         if (_lower.TryGetValue(name, out var l)) return l;
-        l = name.ToLowerInvariant();
+        var lower = name.ToLowerInvariant();
+        l = (lower, HeaderRoles.Of(lower));
         if (_lower.Count < 4096) _lower[name] = l;
         return l;
     }

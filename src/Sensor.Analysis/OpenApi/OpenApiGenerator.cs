@@ -200,7 +200,7 @@ public static class OpenApiGenerator
     {
         string? format = null;
         long strings = vs.StringCount;
-        if (strings > 0 && vs.Formats.Count == 1 && vs.Formats.Keys.First() is { Length: > 0 } f) format = f;
+        if (strings > 0 && vs.SingleFormat() is { Length: > 0 } f) format = f;
         var s = new OpenApiSchema { Type = JsonSchemaType.String, Format = format };
         if (sensitive || vs.Sensitive) return s;
         if (vs.Values is { Count: >= 2 } values && values.Count == vs.Distinct && vs.Count >= 3 * values.Count && format == null)

@@ -29,6 +29,10 @@ public sealed class SchemaNode
     /// <summary>Values below this point were not examined (too deep).</summary>
     public bool Truncated { get; set; }
 
+    /// <summary>Nodes created on this thread so far: lets a learner see whether a sample taught anything new.</summary>
+    [ThreadStatic] private static long t_created;
+    public static long CreatedOnThisThread => t_created;
+
     // Lookup by UTF-8 name without allocating: properties usually come in the same order, so the next
     // expected one is tried first.
     [JsonIgnore] private List<(byte[] Utf8, SchemaNode Node)>? _byUtf8;
@@ -58,6 +62,7 @@ public sealed class SchemaNode
         if (Properties.TryGetValue(name, out var n)) return n;
         if (Properties.Count >= MaxProperties || LooksLikeIdKey(name)) return null;
         Properties[name] = n = new SchemaNode();
+        t_created++;
         if (SensitiveNames.IsSensitive(name)) n.Scalar = new ValueStats { Values = null, Sensitive = true };
         _byUtf8?.Add((Encoding.UTF8.GetBytes(name), n));
         return n;
@@ -130,7 +135,8 @@ public sealed class SchemaNode
                 while (r.Read() && r.TokenType != JsonTokenType.EndArray)
                 {
                     items++;
-                    (Items ??= new SchemaNode()).AddValue(ref r, depth + 1);
+                    if (Items == null) { Items = new SchemaNode(); t_created++; }
+                    Items.AddValue(ref r, depth + 1);
                 }
                 if (items > MaxItems) MaxItems = items;
                 return;
@@ -163,7 +169,7 @@ public sealed class SchemaNode
         {
             stats.Typed = true;
             stats.Count++;
-            stats.Formats[""] = stats.Formats.GetValueOrDefault("") + 1;
+            stats.FormatCounts[0]++;
             stats.MaxLength = Math.Max(stats.MaxLength, byteLen);
             stats.MinLength = Math.Min(stats.MinLength, byteLen);
             stats.Values = null;
@@ -189,7 +195,7 @@ public sealed class SchemaNode
             if (file)
             {
                 s.Count++;
-                s.Formats["binary"] = s.Formats.GetValueOrDefault("binary") + 1;
+                s.FormatCounts[ValueStats.Binary]++;
                 s.Values = null;
             }
             else s.AddText(value);
@@ -202,7 +208,7 @@ public sealed class SchemaNode
         Count++;
         var s = Scalar ??= new ValueStats();
         s.Count++;
-        s.Formats[""] = s.Formats.GetValueOrDefault("") + 1;
+        s.FormatCounts[0]++;
         s.MinLength = Math.Min(s.MinLength, length);
         s.MaxLength = Math.Max(s.MaxLength, length);
         s.Values = null;

@@ -42,8 +42,10 @@ public sealed class ValueStats
     public long BooleanCount { get; set; }
     public long NullCount { get; set; }
     public long EmptyCount { get; set; }
-    /// <summary>String values by detected format ("" for plain strings).</summary>
-    public Dictionary<string, long> Formats { get; set; } = [];
+    /// <summary>String values by detected format, indexed like <see cref="FormatNames"/> (0: plain strings).</summary>
+    public long[] FormatCounts { get; set; } = new long[FormatNames.Length];
+    public static readonly string[] FormatNames = ["", "uuid", "date", "date-time", "email", "uri", "ipv4", "ipv6", "binary"];
+    public const int Binary = 8;
     public int MinLength { get; set; } = int.MaxValue;
     public int MaxLength { get; set; }
     public double? Minimum { get; set; }
@@ -68,7 +70,7 @@ public sealed class ValueStats
         if (IsInteger(v)) { IntegerCount += n; Range(v); }
         else if (IsNumber(v)) { NumberCount += n; Range(v); }
         else if (v.Equals("true", StringComparison.OrdinalIgnoreCase) || v.Equals("false", StringComparison.OrdinalIgnoreCase)) BooleanCount += n;
-        else { var f = DetectFormat(v); Formats[f] = Formats.GetValueOrDefault(f) + n; }
+        else FormatCounts[FormatIndex(v)] += n;
         Remember(v, n);
     }
 
@@ -77,8 +79,7 @@ public sealed class ValueStats
         Typed = true;
         Count++;
         Length(v.Length);
-        var f = v.Length == 0 ? "" : DetectFormat(v);
-        Formats[f] = Formats.GetValueOrDefault(f) + 1;
+        FormatCounts[v.Length == 0 ? 0 : FormatIndex(v)]++;
         Remember(v, 1);
     }
 
@@ -135,7 +136,7 @@ public sealed class ValueStats
     {
         Count += o.Count; IntegerCount += o.IntegerCount; NumberCount += o.NumberCount; BooleanCount += o.BooleanCount;
         NullCount += o.NullCount; EmptyCount += o.EmptyCount;
-        foreach (var (f, n) in o.Formats) Formats[f] = Formats.GetValueOrDefault(f) + n;
+        for (int i = 0; i < FormatCounts.Length && i < o.FormatCounts.Length; i++) FormatCounts[i] += o.FormatCounts[i];
         MinLength = Math.Min(MinLength, o.MinLength); MaxLength = Math.Max(MaxLength, o.MaxLength);
         if (o.Minimum is { } lo) Minimum = Minimum is { } a ? Math.Min(a, lo) : lo;
         if (o.Maximum is { } hi) Maximum = Maximum is { } b ? Math.Max(b, hi) : hi;
@@ -170,41 +171,57 @@ public sealed class ValueStats
     }
 
     /// <summary>OpenAPI string format of a value ("" when none applies).</summary>
-    public static string DetectFormat(ReadOnlySpan<char> v)
+    public static string DetectFormat(ReadOnlySpan<char> v) => FormatNames[FormatIndex(v)];
+
+    /// <summary>Index into <see cref="FormatNames"/> of a value's format (0 when none applies); cheap rejections first.</summary>
+    public static int FormatIndex(ReadOnlySpan<char> v)
     {
-        if (v.Length == 36 && v[8] == '-' && v[13] == '-' && v[18] == '-' && v[23] == '-' && Guid.TryParseExact(v, "D", out _)) return "uuid";
-        if (v.Length == 10 && v[4] == '-' && v[7] == '-' && DateOnly.TryParseExact(v, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)) return "date";
+        if (v.Length == 36 && v[8] == '-' && v[13] == '-' && v[18] == '-' && v[23] == '-' && Guid.TryParseExact(v, "D", out _)) return 1;
+        if (v.Length == 10 && v[4] == '-' && v[7] == '-' && DateOnly.TryParseExact(v, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)) return 2;
         if (v.Length is >= 19 and <= 35 && v[4] == '-' && v[7] == '-' && (v[10] == 'T' || v[10] == 't')
-            && DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)) return "date-time";
+            && DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)) return 3;
         int at = v.IndexOf('@');
         if (at > 0 && at == v.LastIndexOf('@') && v.Length <= 254 && v[(at + 1)..].IndexOf('.') > 0 && v.IndexOfAny(" /:<>,;") < 0
-            && v[^1] != '.') return "email";
+            && v[^1] != '.') return 4;
         if ((v.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || v.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            && System.Uri.TryCreate(v.ToString(), UriKind.Absolute, out _)) return "uri";
+            && System.Uri.TryCreate(v.ToString(), UriKind.Absolute, out _)) return 5;
         if (v.Length is >= 7 and <= 15 && char.IsAsciiDigit(v[0]) && v.Count('.') == 3 && IPAddress.TryParse(v, out var a4)
-            && a4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) return "ipv4";
+            && a4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) return 6;
         if (v.Length is >= 2 and <= 45 && v.Contains(':') && v.IndexOfAnyExcept("0123456789abcdefABCDEF:.") < 0 && IPAddress.TryParse(v, out var a6)
-            && a6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) return "ipv6";
-        return "";
+            && a6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) return 7;
+        return 0;
     }
 
     /// <summary>The OpenAPI type and format for these values: the one kind they all share, else string.</summary>
     public (string Type, string? Format) Infer()
     {
         long nonNull = Count - NullCount;
-        long strings = Formats.Values.Sum();
+        long strings = StringCount;
         if (nonNull <= 0) return ("string", null);
         long present = nonNull - EmptyCount;
         if (present <= 0) return ("string", null);
         if (IntegerCount == present) return ("integer", LargeInt());
         if (IntegerCount + NumberCount == present) return ("number", null);
         if (BooleanCount == present) return ("boolean", null);
-        if (strings == present && Formats.Count == 1 && Formats.Keys.First() is { Length: > 0 } f) return ("string", f);
+        if (strings == present && SingleFormat() is { Length: > 0 } f) return ("string", f);
         return ("string", null);
     }
 
     private string? LargeInt() => Math.Max(Math.Abs(Minimum ?? 0), Math.Abs(Maximum ?? 0)) > int.MaxValue ? "int64" : null;
 
     /// <summary>How many of the values were non-string JSON types (for oneOf decisions).</summary>
-    [JsonIgnore] public long StringCount => Formats.Values.Sum();
+    [JsonIgnore] public long StringCount => FormatCounts.Sum();
+
+    /// <summary>The one format all string values share ("" when they are plain), or null when they differ or there are none.</summary>
+    public string? SingleFormat()
+    {
+        int found = -1;
+        for (int i = 0; i < FormatCounts.Length; i++)
+            if (FormatCounts[i] > 0)
+            {
+                if (found >= 0) return null;
+                found = i;
+            }
+        return found < 0 ? null : FormatNames[found];
+    }
 }

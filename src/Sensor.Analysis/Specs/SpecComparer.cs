@@ -51,12 +51,17 @@ public static class SpecComparer
                 foreach (var m in matchers)
                 {
                     var r = m.Match(e.Method, e.Template);
-                    if (r.Operation != null) { found = r; by = m; break; }
-                    if (r.PathFound) pathOnly ??= r;
+                    // Every spec that documents the call has seen it (a shared document beside the main one): stopping at
+                    // the first made the others report it as an orphan. The first one judges it.
+                    if (r.Operation != null)
+                    {
+                        seen.Add(r.Operation);
+                        if (found == null) { found = r; by = m; }
+                    }
+                    else if (r.PathFound) pathOnly ??= r;
                 }
                 if (found?.Operation is { } op && by != null)
                 {
-                    seen.Add(op);
                     if (op.Deprecated) findings.Add(Zombie(by.Spec, op, e));
                     Conformance(by.Spec, op, e, usage, findings);
                 }
@@ -159,9 +164,10 @@ public static class SpecComparer
         "statuses " + string.Join(",", e.Observed.Statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}×{kv.Value}"))
         + (e.Observed.Unauthenticated2xx > 0 ? $"; {e.Observed.Unauthenticated2xx} answered 2xx without credentials" : "");
 
-    private static void Conformance(ApiSpec spec, SpecOperation op, Endpoint e, ServiceHeaderUsage usage, List<Finding> findings)
+    private static void Conformance(ApiSpec spec, SpecOperation op, Endpoint e, ServiceHeaderUsage usage, List<Finding> all)
     {
         var shape = e.Shape;
+        var findings = new List<Finding>();
         Finding Make(string rule, string title, string severity, string location, string detail, long count) => new()
         {
             RuleId = rule, Title = title, Category = "conformance", Owasp = rule == "request-schema-violation" ? "API8:2023" : Inventory,
@@ -195,8 +201,12 @@ public static class SpecComparer
                 "cookie" => shape.Cookie.GetValueOrDefault(doc.Name),
                 _ => null,
             };
-            // Credentials documented as parameters are tracked as schemes, not parameters: not judged here.
-            if (doc.In == "header" && Credentials.IsCredentialHeader(doc.Name.ToLowerInvariant())) continue;
+            // Only what the learner keeps as parameters can be missing: credentials documented as parameters (Authorization,
+            // X-Auth-Token, api_key, session cookies) are tracked as schemes, and transport headers (Host, Content-Type) are
+            // never recorded, so judging those reported every request as missing the parameter.
+            if (doc.In == "header" && HeaderRoles.Of(doc.Name.ToLowerInvariant()) is not (HeaderRole.Parameter or HeaderRole.Standard)) continue;
+            if (doc.In == "query" && Credentials.IsCredentialQuery(doc.Name)) continue;
+            if (doc.In == "cookie" && Credentials.IsSessionCookie(doc.Name)) continue;
             long missing = shape.Requests - (stats?.Present ?? 0);
             if (missing > 0)
                 findings.Add(Make("request-schema-violation", "Request violates the documented schema", Severity.Low, $"{doc.In}:{doc.Name}",
@@ -250,6 +260,20 @@ public static class SpecComparer
                     findings.Add(Make("request-schema-violation", "Request violates the documented schema", accepted ? Severity.Medium : Severity.Low,
                         $"request:{media}:{path}", $"{path}: {problem}" + (accepted ? " (accepted by the server)" : " (refused with 4xx)"), bs.Count));
             }
+
+        // One finding per rule and place. Two problems at one place (a required property missing in some bodies and too long
+        // in others; bad bodies both accepted and refused; a parameter both missing and of the wrong type) share an id, and
+        // the store keeps one row per id, so the second problem was silently lost: they are told together instead.
+        foreach (var g in findings.GroupBy(f => f.Id))
+        {
+            var first = g.First();
+            all.Add(g.Count() == 1 ? first : first with
+            {
+                Detail = string.Join("; ", g.Select(f => f.Detail)),
+                Severity = g.MaxBy(f => Severity.Rank(f.Severity))!.Severity,
+                Count = g.Max(f => f.Count),
+            });
+        }
     }
 
     /// <summary>Property paths our schema has and the documented one does not ($.owner.email); free-form objects document everything.</summary>
@@ -337,7 +361,9 @@ public static class SpecComparer
         }
         bool isString = types.Count == 0 || types.Contains(JsonType.String);
         if (isString && s.MaxLength is int max && v.MaxLength > max) problems.Add($"values up to {v.MaxLength} characters, maxLength {max}");
-        if (isString && s.MinLength is int min && v.MinLength < min && v.MinLength != int.MaxValue) problems.Add($"values as short as {v.MinLength} characters, minLength {min}");
+        // Empty text values (?q=) are counted apart and never reach MinLength, but they are zero characters long.
+        int shortest = v.EmptyCount > 0 ? 0 : v.MinLength;
+        if (isString && s.MinLength is int min && shortest < min && shortest != int.MaxValue) problems.Add($"values as short as {shortest} characters, minLength {min}");
         return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 }

@@ -9,15 +9,16 @@ internal static class ReplayCommand
 {
     public static Command Create()
     {
-        var files = new Argument<string[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "pcap/pcapng files, directories or globs" };
+        var files = new Argument<string[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "pcap/pcapng (optionally .gz) or HAR 1.2 files, directories or globs" };
         var db = new Option<string>("--db") { Description = "DuckDB file to write", DefaultValueFactory = _ => "sensor.duckdb" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "no progress line and no summary" };
         var strict = new Option<bool>("--strict") { Description = "exit 2 when a capture is damaged part-way" };
         var workers = new Option<int?>("--workers") { Description = "flow workers (default: one per core)" };
         var bodyLimit = new Option<int?>("--body-limit") { Description = "decoded body bytes kept per message for analysis" };
         var noStore = new Option<bool>("--no-store") { Description = "parse and analyse but store nothing (for measuring the stages before storage)" };
+        var noInventory = new Option<bool>("--no-inventory") { Description = "do not learn the inventory (for measuring what it costs)", Hidden = true };
         var specs = new Option<string?>("--specs") { Description = "OpenAPI specs (file or directory) to compare the traffic with: shadow, zombie, orphan and conformance findings" };
-        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit, noStore, specs };
+        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit, noStore, specs, noInventory };
         cmd.SetAction(async (pr, ct) =>
         {
             var (inputs, missing) = InputFiles.Expand(pr.GetValue(files)!);
@@ -33,7 +34,7 @@ internal static class ReplayCommand
             bool isQuiet = pr.GetValue(quiet);
             var dbPath = pr.GetValue(db)!;
             var progress = !isQuiet && !Console.IsErrorRedirected ? new ProgressLine() : null;
-            var runner = new ReplayRunner(opt);
+            var runner = new ReplayRunner(opt) { Inventory = !pr.GetValue(noInventory) };
             ReplayResult result;
             try
             {

@@ -1,3 +1,4 @@
+using System.Text;
 using Sensor.Http;
 
 namespace Sensor.Analysis.Inventory;
@@ -45,6 +46,54 @@ public static class Credentials
         if (sp <= 0) return "apiKey-header-" + headerLower;
         var scheme = v[..sp].ToString().ToLowerInvariant();
         return scheme.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? "http-" + scheme : "apiKey-header-" + headerLower;
+    }
+
+    /// <summary>The scheme id from an Authorization value's bytes; the common schemes cost no allocation.</summary>
+    public static string AuthorizationScheme(string headerLower, ReadOnlySpan<byte> value)
+    {
+        value = value.Trim((byte)' ');
+        int sp = value.IndexOf((byte)' ');
+        if (sp > 0)
+        {
+            var word = value[..sp];
+            if (Ascii.EqualsIgnoreCase(word, "bearer"u8)) return "http-bearer";
+            if (Ascii.EqualsIgnoreCase(word, "basic"u8)) return "http-basic";
+            if (Ascii.EqualsIgnoreCase(word, "digest"u8)) return "http-digest";
+        }
+        return AuthorizationScheme(headerLower, System.Text.Encoding.UTF8.GetString(value));
+    }
+
+    public static bool LooksLikeJwt(ReadOnlySpan<byte> value)
+    {
+        value = value.Trim((byte)' ');
+        int sp = value.IndexOf((byte)' ');
+        if (sp > 0) value = value[(sp + 1)..].TrimStart((byte)' ');
+        return value.StartsWith("eyJ"u8) && value.Count((byte)'.') == 2;
+    }
+
+    /// <summary>Cheap test before splitting a query: could any parameter name be a credential?</summary>
+    public static bool MayHoldQueryCredential(string query) =>
+        query.Contains("key", StringComparison.OrdinalIgnoreCase) || query.Contains("token", StringComparison.OrdinalIgnoreCase)
+        || query.Contains("auth", StringComparison.OrdinalIgnoreCase) || query.Contains("sess", StringComparison.OrdinalIgnoreCase)
+        || query.Contains("secret", StringComparison.OrdinalIgnoreCase) || query.Contains("jwt", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Cheap test before parsing a Cookie header: could any cookie be a session cookie (see <see cref="IsSessionCookie"/>)?</summary>
+    public static bool MayHoldSessionCookie(ReadOnlySpan<byte> cookie)
+    {
+        foreach (var needle in (ReadOnlySpan<string>)["sess", "auth", "token", "jwt", "sid"])
+            if (IndexOfIgnoreCase(cookie, needle) >= 0) return true;
+        return false;
+    }
+
+    private static int IndexOfIgnoreCase(ReadOnlySpan<byte> hay, string needle)
+    {
+        for (int i = 0; i + needle.Length <= hay.Length; i++)
+        {
+            int j = 0;
+            while (j < needle.Length && (hay[i + j] | 0x20) == needle[j]) j++;
+            if (j == needle.Length) return i;
+        }
+        return -1;
     }
 
     /// <summary>A bearer value shaped like a JWT (three base64url parts, the first a JSON header).</summary>

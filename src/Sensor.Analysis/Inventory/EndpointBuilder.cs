@@ -56,7 +56,7 @@ public static class EndpointBuilder
                     if (!copy.PathValues.ContainsKey(p.Position) && p.Position < segs.Length)
                     {
                         var vs = new ValueStats { Values = null, Sensitive = true };
-                        vs.AddText(Schema.BodyShapes.Decode(segs[p.Position]), s.Requests);
+                        vs.AddText(Schema.BodyShapes.Decode(segs[p.Position]), Math.Max(1, s.Sampled));
                         copy.PathValues[p.Position] = vs;
                     }
             }

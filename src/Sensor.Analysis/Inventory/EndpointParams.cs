@@ -26,7 +26,7 @@ public static class EndpointParams
         var shape = e.Shape;
         var list = new List<EndpointParam>();
         foreach (var p in e.PathParams)
-            list.Add(new EndpointParam("path", p.Name, true, shape.Requests, shape.PathValues.GetValueOrDefault(p.Position) ?? new ValueStats(), true));
+            list.Add(new EndpointParam("path", p.Name, true, shape.Sampled, shape.PathValues.GetValueOrDefault(p.Position) ?? new ValueStats(), true));
         foreach (var (name, ps) in shape.Query.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             list.Add(Make("query", name, ps, shape));
         foreach (var (name, ps) in shape.Header.OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -45,7 +45,7 @@ public static class EndpointParams
     public static List<EndpointParam> Of(Endpoint e) => Of(e, new ServiceHeaderUsage([e]));
 
     private static EndpointParam Make(string loc, string name, ParamStats ps, EndpointShape shape) =>
-        new(loc, name, shape.Accepted > 0 ? ps.PresentAccepted >= shape.Accepted : ps.Present >= shape.Requests, ps.Present, ps.Values, SensitiveNames.IsSensitive(name));
+        new(loc, name, shape.SampledAccepted > 0 ? ps.PresentAccepted >= shape.SampledAccepted : ps.Present >= shape.Sampled, ps.Present, ps.Values, SensitiveNames.IsSensitive(name));
 }
 
 /// <summary>How many endpoints of a service send each standard header and cookie on most of their requests.</summary>
@@ -59,8 +59,8 @@ public sealed class ServiceHeaderUsage
         Endpoints = endpoints.Count;
         foreach (var e in endpoints)
         {
-            foreach (var (n, ps) in e.Shape.Header) if (ps.Present * 2 >= e.Shape.Requests) _usage["h:" + n] = _usage.GetValueOrDefault("h:" + n) + 1;
-            foreach (var (n, ps) in e.Shape.Cookie) if (ps.Present * 2 >= e.Shape.Requests) _usage["c:" + n] = _usage.GetValueOrDefault("c:" + n) + 1;
+            foreach (var (n, ps) in e.Shape.Header) if (ps.Present * 2 >= e.Shape.Sampled) _usage["h:" + n] = _usage.GetValueOrDefault("h:" + n) + 1;
+            foreach (var (n, ps) in e.Shape.Cookie) if (ps.Present * 2 >= e.Shape.Sampled) _usage["c:" + n] = _usage.GetValueOrDefault("c:" + n) + 1;
         }
     }
 
@@ -68,5 +68,5 @@ public sealed class ServiceHeaderUsage
 
     /// <summary>Sent on most of this endpoint's requests, and by at most a third of the service's endpoints.</summary>
     public bool Specific(string key, ParamStats ps, EndpointShape shape) =>
-        Endpoints >= 3 && ps.Present * 2 >= shape.Requests && Count(key) * 3 <= Endpoints;
+        Endpoints >= 3 && ps.Present * 2 >= shape.Sampled && Count(key) * 3 <= Endpoints;
 }

@@ -11,9 +11,6 @@ public sealed class ParamStats
     public long PresentAccepted { get; set; }
     public ValueStats Values { get; set; } = new();
 
-    /// <summary>Presence is counted for every request; values are learned from all of the first 1024, then one in 16.</summary>
-    public static bool Sample(long seen) => seen <= 1024 || (seen & 15) == 0;
-
     public void Merge(ParamStats o)
     {
         Present += o.Present;
@@ -91,6 +88,23 @@ public sealed class EndpointShape
     public long Requests { get; set; }
     /// <summary>Requests not answered 4xx (answered otherwise, or not answered).</summary>
     public long Accepted { get; set; }
+    /// <summary>Requests whose parameters and bodies were learned (see <see cref="ShouldSample"/>); presence ratios use these.</summary>
+    public long Sampled { get; set; }
+    public long SampledAccepted { get; set; }
+    /// <summary>Requests still to learn in full because a recent one brought a new parameter.</summary>
+    public int Boost { get; set; }
+
+    /// <summary>
+    /// Every request is learned in full until 256 were, then one in 8 until 2048, then one in 32: a steady
+    /// high-rate endpoint then costs little, and counts stay consistent because presence is a ratio over the
+    /// sampled requests. A request with a new parameter makes the next 64 count again.
+    /// </summary>
+    public bool ShouldSample()
+    {
+        if (Boost > 0) { Boost--; return true; }
+        long interval = Sampled < 256 ? 1 : Sampled < 2048 ? 8 : 32;
+        return Requests % interval == 0;
+    }
     public long FirstSeen { get; set; } = long.MaxValue;
     public long LastSeen { get; set; } = long.MinValue;
     public Dictionary<string, ParamStats> Query { get; set; } = new(StringComparer.Ordinal);
@@ -115,6 +129,8 @@ public sealed class EndpointShape
     {
         Requests += o.Requests;
         Accepted += o.Accepted;
+        Sampled += o.Sampled;
+        SampledAccepted += o.SampledAccepted;
         FirstSeen = Math.Min(FirstSeen, o.FirstSeen);
         LastSeen = Math.Max(LastSeen, o.LastSeen);
         ShapeMerge.Into(Query, o.Query, (a, b) => a.Merge(b));

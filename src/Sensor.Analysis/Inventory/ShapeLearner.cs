@@ -14,7 +14,11 @@ public sealed class ShapeLearner
     private readonly List<string> _seen = [];
     private readonly Dictionary<string, (string, HeaderRole)> _lower = new(StringComparer.Ordinal);
 
-    /// <summary>Learns from <paramref name="t"/>; returns the credential schemes it carried (a reused set).</summary>
+    /// <summary>
+    /// Learns from <paramref name="t"/>; returns the credential schemes it carried (a reused set). Counts,
+    /// statuses and credentials are exact for every request; parameters, values and bodies are learned from
+    /// a sample once the shape is well known (<see cref="EndpointShape.ShouldSample"/>).
+    /// </summary>
     public HashSet<string> Learn(EndpointShape shape, HttpTransaction t, List<int> variablePositions)
     {
         _schemes.Clear();
@@ -24,10 +28,13 @@ public sealed class ShapeLearner
         if (!rejected) shape.Accepted++;
         shape.FirstSeen = Math.Min(shape.FirstSeen, t.TsRequest);
         shape.LastSeen = Math.Max(shape.LastSeen, t.TsRequest);
-
         var req = t.Request;
+        bool detail = shape.ShouldSample();
+        if (detail) { shape.Sampled++; if (!rejected) shape.SampledAccepted++; }
+        int known = shape.Query.Count + shape.Header.Count + shape.Cookie.Count;
+
         _seen.Clear();
-        if (t.Query is { Length: > 0 } q)
+        if (t.Query is { Length: > 0 } q && (detail || Credentials.MayHoldQueryCredential(q)))
             foreach (var pair in q.Split('&', StringSplitOptions.RemoveEmptyEntries))
             {
                 int eq = pair.IndexOf('=');
@@ -36,7 +43,7 @@ public sealed class ShapeLearner
                 // Array-style names (ids[]=1&ids[]=2) are one parameter.
                 if (name.EndsWith("[]", StringComparison.Ordinal)) name = name[..^2];
                 if (Credentials.IsCredentialQuery(name) && eq >= 0 && eq < pair.Length - 1) { _schemes.Add("apiKey-query-" + name.ToLowerInvariant()); continue; }
-                if (shape.Query.Count >= 128 && !shape.Query.ContainsKey(name)) continue;
+                if (!detail || (shape.Query.Count >= 128 && !shape.Query.ContainsKey(name))) continue;
                 Param(shape.Query, name, rejected, eq < 0 ? "" : BodyShapes.Decode(pair[(eq + 1)..]));
             }
 
@@ -47,26 +54,18 @@ public sealed class ShapeLearner
             switch (role)
             {
                 case HeaderRole.Authorization:
-                    _schemes.Add(Credentials.AuthorizationScheme(lower, req.ValueAt(i)));
-                    if (Credentials.LooksLikeJwt(req.ValueAt(i))) shape.JwtBearer++;
+                    var auth = req.ValueBytesAt(i);
+                    _schemes.Add(Credentials.AuthorizationScheme(lower, auth));
+                    if (Credentials.LooksLikeJwt(auth)) shape.JwtBearer++;
                     continue;
-                case HeaderRole.Credential: _schemes.Add("apiKey-header-" + lower); continue;
-                case HeaderRole.Cookie: Cookies(shape, req.ValueAt(i), rejected); continue;
+                case HeaderRole.Credential: _schemes.Add(CredentialId(lower)); continue;
+                case HeaderRole.Cookie:
+                    if (detail || Credentials.MayHoldSessionCookie(req.ValueBytesAt(i))) Cookies(shape, req.ValueAt(i), rejected, detail);
+                    continue;
                 case HeaderRole.Transport: continue;
             }
-            if (shape.Header.Count >= 64 && !shape.Header.ContainsKey(lower)) continue;
+            if (!detail || (shape.Header.Count >= 64 && !shape.Header.ContainsKey(lower))) continue;
             Param(shape.Header, lower, rejected, req.ValueBytesAt(i));
-        }
-
-        if (variablePositions.Count > 0)
-        {
-            var segs = PathTemplater.Segments(t.Path);
-            foreach (var p in variablePositions)
-                if (p < segs.Length)
-                {
-                    if (!shape.PathValues.TryGetValue(p, out var vs)) shape.PathValues[p] = vs = new ValueStats { Values = null, Sensitive = true };   // ids and names: never kept
-                    if (ParamStats.Sample(shape.Requests)) vs.AddText(BodyShapes.Decode(segs[p]));
-                }
         }
 
         if (_schemes.Count > 0)
@@ -83,27 +82,51 @@ public sealed class ShapeLearner
             if (status is >= 200 and < 300) shape.Unauthenticated2xx++;
         }
 
+        ResponseStats? rs = null;
+        if (t.Response != null && status is int st)
+        {
+            if (!shape.Responses.TryGetValue(st, out rs)) shape.Responses[st] = rs = new ResponseStats();
+            rs.Count++;
+        }
+        if (!detail) return _schemes;
+
+        if (variablePositions.Count > 0)
+        {
+            var segs = PathTemplater.Segments(t.Path);
+            foreach (var p in variablePositions)
+                if (p < segs.Length)
+                {
+                    if (!shape.PathValues.TryGetValue(p, out var vs)) shape.PathValues[p] = vs = new ValueStats { Values = null, Sensitive = true };   // ids and names: never kept
+                    vs.AddText(BodyShapes.Decode(segs[p]));
+                }
+        }
+
         if (t.RequestBody.CapturedLength > 0 && BodyShapes.MediaType(req.ContentType) is { } reqMedia)
             Body(rejected ? shape.RejectedBodies : shape.RequestBodies, reqMedia, req.ContentType, t.RequestBody, t.RequestComplete);
 
-        if (t.Response is { } resp && status is int st)
+        if (rs != null && t.Response is { } resp)
         {
-            if (!shape.Responses.TryGetValue(st, out var rs)) shape.Responses[st] = rs = new ResponseStats();
-            rs.Count++;
-            if (ParamStats.Sample(rs.Count))
+            rs.HeaderSamples++;
+            for (int i = 0; i < resp.FieldCount && rs.Headers.Count < 64; i++)
             {
-                rs.HeaderSamples++;
-                for (int i = 0; i < resp.FieldCount && rs.Headers.Count < 64; i++)
-                {
-                    var lower = Lower(resp.NameAt(i)).Lower;
-                    rs.Headers[lower] = rs.Headers.GetValueOrDefault(lower) + 1;
-                }
+                var lower = Lower(resp.NameAt(i)).Lower;
+                rs.Headers[lower] = rs.Headers.GetValueOrDefault(lower) + 1;
             }
             var media = BodyShapes.MediaType(resp.ContentType);
             if (media != null && (t.ResponseBody.Length > 0 || t.ResponseBody.CapturedLength > 0))
                 Body(rs.Content, media, resp.ContentType, t.ResponseBody, t.ResponseComplete);
         }
+        // A parameter never seen before: look closely at the next requests too.
+        if (shape.Query.Count + shape.Header.Count + shape.Cookie.Count != known && shape.Sampled > 1) shape.Boost = 64;
         return _schemes;
+    }
+
+    private readonly Dictionary<string, string> _credentialIds = new(StringComparer.Ordinal);
+
+    private string CredentialId(string lower)
+    {
+        if (!_credentialIds.TryGetValue(lower, out var id)) _credentialIds[lower] = id = "apiKey-header-" + lower;
+        return id;
     }
 
     private static void Body(Dictionary<string, BodyStats> into, string media, string? contentType, HttpBody body, bool complete)
@@ -120,7 +143,7 @@ public sealed class ShapeLearner
         if (SchemaNode.CreatedOnThisThread != created && bs.Learned > 1) bs.Boost = 32;
     }
 
-    private void Cookies(EndpointShape shape, string header, bool rejected)
+    private void Cookies(EndpointShape shape, string header, bool rejected, bool detail)
     {
         foreach (var part in header.Split(';'))
         {
@@ -128,6 +151,7 @@ public sealed class ShapeLearner
             var name = (eq < 0 ? part : part[..eq]).Trim();
             if (name.Length == 0 || name.Length > 128) continue;
             if (Credentials.IsSessionCookie(name)) { _schemes.Add("apiKey-cookie-" + name); continue; }
+            if (!detail) continue;
             if (shape.Cookie.Count >= 64 && !shape.Cookie.ContainsKey(name)) continue;
             Param(shape.Cookie, name, rejected, eq < 0 ? "" : part[(eq + 1)..].Trim());
         }
@@ -152,14 +176,12 @@ public sealed class ShapeLearner
 
     private void Param(Dictionary<string, ParamStats> into, string name, bool rejected, string value)
     {
-        var ps = Stats(into, name, rejected);
-        if (ParamStats.Sample(ps.Present)) ps.Values.AddText(value);
+        Stats(into, name, rejected).Values.AddText(value);
     }
 
     private void Param(Dictionary<string, ParamStats> into, string name, bool rejected, ReadOnlySpan<byte> value)
     {
         var ps = Stats(into, name, rejected);
-        if (!ParamStats.Sample(ps.Present)) return;
         Span<char> buf = stackalloc char[512];
         if (value.Length <= 512 && Encoding.UTF8.TryGetChars(value, buf, out int n)) ps.Values.AddText(buf[..n]);
         else ps.Values.AddText(Encoding.UTF8.GetString(value));

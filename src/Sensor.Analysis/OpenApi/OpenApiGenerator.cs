@@ -83,7 +83,7 @@ public static class OpenApiGenerator
         if (bodies.Count > 0)
         {
             long withBody = bodies.Values.Sum(b => b.Count);
-            long basis = shape.RequestBodies.Count > 0 ? shape.Accepted : shape.Requests;
+            long basis = shape.RequestBodies.Count > 0 ? shape.SampledAccepted : shape.Sampled;
             op.RequestBody = new OpenApiRequestBody { Required = withBody >= basis, Content = Content(bodies) };
         }
 

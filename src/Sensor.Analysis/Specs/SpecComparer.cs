@@ -207,10 +207,10 @@ public static class SpecComparer
             if (doc.In == "header" && HeaderRoles.Of(doc.Name.ToLowerInvariant()) is not (HeaderRole.Parameter or HeaderRole.Standard)) continue;
             if (doc.In == "query" && Credentials.IsCredentialQuery(doc.Name)) continue;
             if (doc.In == "cookie" && Credentials.IsSessionCookie(doc.Name)) continue;
-            long missing = shape.Requests - (stats?.Present ?? 0);
+            long missing = shape.Sampled - (stats?.Present ?? 0);
             if (missing > 0)
                 findings.Add(Make("request-schema-violation", "Request violates the documented schema", Severity.Low, $"{doc.In}:{doc.Name}",
-                    $"required {doc.In} parameter '{doc.Name}' was missing in {missing} of {shape.Requests} requests", missing));
+                    $"required {doc.In} parameter '{doc.Name}' was missing in {missing} of {shape.Sampled} requests{(shape.Sampled < shape.Requests ? " examined" : "")}", missing));
         }
 
         // Statuses.

@@ -24,6 +24,8 @@ public sealed class ReplayRunner
     private readonly PipelineOptions _opt;
     private readonly IReadOnlyList<IHttpAnalyzerFactory> _analyzers;
     private readonly TimeProvider _time;
+    /// <summary>Learn the inventory (default). Off only to measure what it costs.</summary>
+    public bool Inventory { get; init; } = true;
     public static string Version => typeof(ReplayRunner).Assembly.GetName().Version?.ToString() ?? "0";
 
     public ReplayRunner(PipelineOptions opt, IReadOnlyList<IHttpAnalyzerFactory>? analyzers = null, TimeProvider? time = null)
@@ -46,9 +48,11 @@ public sealed class ReplayRunner
             var rows = counters.Create("storage", "rows", "transaction rows produced (not stored)");
             sinks = _ => new CountingSink(rows);
         }
-        // The inventory always runs: it is what the endpoints table and `sensor inventory` are made from.
+        // The inventory runs unless switched off for measurement: it is what the endpoints table, `sensor
+        // inventory`, the OpenAPI export and the spec comparison are made from.
         var inventory = new Sensor.Analysis.Inventory.InventoryAnalyzerFactory(counters);
-        var pipeline = new SensorPipeline(_opt, counters, [inventory, .. _analyzers], sinks);
+        IHttpAnalyzerFactory[] all = Inventory ? [inventory, .. _analyzers] : [.. _analyzers];
+        var pipeline = new SensorPipeline(_opt, counters, all, sinks);
         pipeline.Start();
         var results = new List<ReplayFileResult>();
         long totalBytes = files.Sum(f => File.Exists(f) ? new FileInfo(f).Length : 0);
@@ -62,7 +66,7 @@ public sealed class ReplayRunner
                 if (HarReader.LooksLikeJson(path))
                 {
                     // Its own analyzer instances and sink, as an extra worker beside the flow workers.
-                    har ??= new HarWorker(_opt, counters, [inventory, .. _analyzers], sinks);
+                    har ??= new HarWorker(_opt, counters, all, sinks);
                     var result = har.Replay(path, done => progress?.Invoke(new ReplayProgress(doneBytes + done, totalBytes, packets, counters.Get("http", "transactions"), _time.GetElapsedTime(started))), ct);
                     doneBytes += result.Bytes;
                     results.Add(result);
@@ -101,7 +105,7 @@ public sealed class ReplayRunner
         if (db != null)
         {
             var now = _time.GetUtcNow().UtcDateTime;
-            InventoryStore.Save(db, inventory.Observations(), inventory.Shapes());
+            if (Inventory) InventoryStore.Save(db, inventory.Observations(), inventory.Shapes());
             db.WriteStats(runId, now, snapshot);
             db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
                 string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));

@@ -8,6 +8,7 @@ root.Subcommands.Add(QueryCommand.Create());
 root.Subcommands.Add(InventoryCommand.Create());
 root.Subcommands.Add(OpenApiCommand.Create());
 root.Subcommands.Add(SpecsCommand.Create());
+root.Subcommands.Add(FindingsCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -101,7 +101,7 @@ internal static class QueryCommand
         _ => v.ToString() ?? "",
     };
 
-    private static void WriteCsv(TextWriter o, string[] names, List<object?[]> rows)
+    internal static void WriteCsv(TextWriter o, string[] names, List<object?[]> rows)
     {
         o.WriteLine(string.Join(",", names.Select(Csv)));
         foreach (var r in rows) o.WriteLine(string.Join(",", r.Select(v => v == null ? "" : Csv(Format(v)))));
@@ -109,7 +109,7 @@ internal static class QueryCommand
 
     private static string Csv(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 
-    private static void WriteTable(TextWriter o, string[] names, List<object?[]> rows)
+    internal static void WriteTable(TextWriter o, string[] names, List<object?[]> rows)
     {
         const int max = 60;
         var cells = rows.Select(r => r.Select(v => Clip(v == null ? "NULL" : Format(v), max)).ToArray()).ToList();

@@ -139,6 +139,12 @@ public sealed class HttpBody
     public string? Sha256Hex => Sha256 is null ? null : Convert.ToHexStringLower(Sha256);
 }
 
+/// <summary>
+/// A sensitive item an analyzer found in a transaction, already redacted: its type, where it sits, a masked
+/// preview and a keyed hash of the value (to follow one secret across endpoints). Never the raw value.
+/// </summary>
+public readonly record struct SensitiveTag(string Part, string Location, string Type, string Preview, string ValueHmac);
+
 /// <summary>One request and its response (or the lack of one) on a connection.</summary>
 public sealed class HttpTransaction
 {
@@ -161,6 +167,10 @@ public sealed class HttpTransaction
     public TransactionFlags Flags;
     /// <summary>Order on its connection, from 0.</summary>
     public int Index;
+    /// <summary>Sensitive items found by analyzers (redacted), stored with the transaction.</summary>
+    public List<SensitiveTag>? Sensitive;
+    /// <summary>The service (Host, else server ip:port) as the analyzers name it, set by the first analyzer that needs it.</summary>
+    public string? Service;
 
     public string Method => Request.Method;
     public string Uri => Request.Target;

@@ -16,7 +16,7 @@ public static class InventoryStore
         create table if not exists endpoint_observations(
           service varchar, method varchar, path varchar, count bigint,
           first_seen timestamp, last_seen timestamp, statuses varchar,
-          with_credentials bigint, unauthenticated_2xx bigint, auth_schemes varchar)
+          with_credentials bigint, unauthenticated_2xx bigint, auth_schemes varchar, path_template varchar)
         """;
 
     public const string Endpoints = """
@@ -61,7 +61,12 @@ public static class InventoryStore
         var endpoints = new List<Endpoint>();
         var obsByService = merged.Values.ToLookup(o => o.Service);
         var shapesByService = shapes.Values.ToLookup(s => s.Service);
-        foreach (var service in services) endpoints.AddRange(EndpointBuilder.Build(service, obsByService[service], shapesByService[service]));
+        var templates = new Dictionary<string, Dictionary<(string, string), string>>();
+        foreach (var service in services)
+        {
+            var map = templates[service] = new Dictionary<(string, string), string>();
+            endpoints.AddRange(EndpointBuilder.Build(service, obsByService[service], shapesByService[service], map));
+        }
 
         using var tx = db.Connection.BeginTransaction();
         foreach (var s in services)
@@ -72,7 +77,8 @@ public static class InventoryStore
                 app.CreateRow().AppendValue(o.Service).AppendValue(o.Method).AppendValue(o.Path).AppendValue(o.Count)
                     .AppendValue(Timestamp.ToDateTime(o.FirstSeen)).AppendValue(Timestamp.ToDateTime(o.LastSeen))
                     .AppendValue(StatusJson(o.Statuses))
-                    .AppendValue(o.WithCredentials).AppendValue(o.Unauthenticated2xx).AppendValue(string.Join(",", o.AuthSchemes.Order())).EndRow();
+                    .AppendValue(o.WithCredentials).AppendValue(o.Unauthenticated2xx).AppendValue(string.Join(",", o.AuthSchemes.Order()))
+                    .AppendValue(templates[o.Service].GetValueOrDefault((o.Method, o.Path)) ?? o.Path).EndRow();
         using (var app = db.Connection.CreateAppender("endpoint_shapes"))
             foreach (var sh in shapes.Values)
                 app.CreateRow().AppendValue(sh.Service).AppendValue(sh.Method).AppendValue(sh.Key).AppendValue(sh.SamplePath)

@@ -75,6 +75,13 @@ public static class Schema
         )
         """;
 
+    /// <summary>Sensitive items found in transactions: where, what type, a masked preview and a keyed hash; never the value.</summary>
+    public const string SensitiveItems = """
+        create table if not exists sensitive_items(
+          run_id integer, conn varchar, ts timestamp, service varchar, method varchar, path varchar, status integer,
+          part varchar, location varchar, type varchar, preview varchar, value_hmac varchar)
+        """;
+
     public static readonly string[] All = [HttpTransactions, HttpTransactionsView, Runs, CaptureStats, CaptureFiles, InventoryStore.Observations, InventoryStore.Endpoints, InventoryStore.Shapes, InventoryStore.Params,
-        FindingsStore.Table, FindingsStore.Events, SpecStore.Table];
+        FindingsStore.Table, FindingsStore.Events, SpecStore.Table, SensitiveItems];
 }

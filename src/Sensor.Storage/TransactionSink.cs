@@ -45,7 +45,7 @@ public sealed class DuckDbTransactionSink : ITransactionSink
     private readonly DuckDBConnection _conn;
     private readonly int _runId;
     private readonly Counter _rows, _commits;
-    private DuckDBAppender? _app;
+    private DuckDBAppender? _app, _sensitive;
     private int _sinceCommit;
 
     public DuckDbTransactionSink(DuckDBConnection conn, int runId, CounterRegistry counters)
@@ -75,12 +75,23 @@ public sealed class DuckDbTransactionSink : ITransactionSink
             .AppendValue(t.Complete).AppendValue(flags.Length == 0 ? null : flags)
             .AppendValue(_runId)
             .EndRow();
+        if (t.Sensitive is { Count: > 0 } tags)
+        {
+            _sensitive ??= _conn.CreateAppender("sensitive_items");
+            var ts = Timestamp.ToDateTime(t.TsRequest);
+            foreach (var tag in tags)
+                _sensitive.CreateRow().AppendValue(_runId).AppendValue(t.Conn).AppendValue(ts).AppendValue(t.Service).AppendValue(t.Request.Method)
+                    .AppendValue(t.Path).AppendValue(resp?.Status).AppendValue(tag.Part).AppendValue(tag.Location).AppendValue(tag.Type)
+                    .AppendValue(tag.Preview).AppendValue(tag.ValueHmac).EndRow();
+        }
         _rows.Inc();
         if (++_sinceCommit >= RowsPerCommit) Commit();
     }
 
     public void Commit()
     {
+        _sensitive?.Dispose();
+        _sensitive = null;
         if (_app == null) return;
         _app.Dispose();
         _app = null;

@@ -38,7 +38,12 @@ public sealed record Finding
     /// <summary>What raised it: "spec:FILE" or "traffic".</summary>
     public required string Source { get; init; }
 
-    public int RiskScore => Risk.Score(Severity, Count);
+    /// <summary>What data is at stake: "secret", "pii" or null.</summary>
+    public string? Sensitivity { get; init; }
+    /// <summary>The endpoint answered without credentials.</summary>
+    public bool Unauthenticated { get; init; }
+
+    public int RiskScore => Risk.Score(Severity, Count, Sensitivity, Unauthenticated);
 
     public string Id
     {
@@ -51,15 +56,20 @@ public sealed record Finding
 }
 
 /// <summary>
-/// Risk 0–100: a base by severity (info 5, low 20, medium 45, high 70, critical 90) plus up to 10 for how
-/// often it was seen (3 per decade of occurrences), capped at 100.
+/// Risk 0–100 = severity base (info 5, low 20, medium 40, high 60, critical 80)
+///            + data sensitivity (secrets 10, personal data 6)
+///            + exposure (answered without credentials 6; all we see is plaintext HTTP, so that is not a distinction)
+///            + frequency (2 per decade of occurrences, at most 4), capped at 100.
+/// Endpoint risk is the highest risk of its open findings.
 /// </summary>
 public static class Risk
 {
-    public static int Score(string severity, long count)
+    public static int Score(string severity, long count, string? sensitivity = null, bool unauthenticated = false)
     {
-        int b = severity switch { Severity.Critical => 90, Severity.High => 70, Severity.Medium => 45, Severity.Low => 20, _ => 5 };
-        int freq = count <= 1 ? 0 : (int)Math.Min(10, Math.Floor(Math.Log10(count) * 3));
-        return Math.Min(100, b + freq);
+        int b = severity switch { Severity.Critical => 80, Severity.High => 60, Severity.Medium => 40, Severity.Low => 20, _ => 5 };
+        int data = sensitivity switch { "secret" => 10, "pii" => 6, _ => 0 };
+        int exposure = unauthenticated ? 6 : 0;
+        int freq = count <= 1 ? 0 : (int)Math.Min(4, Math.Floor(Math.Log10(count) * 2));
+        return Math.Min(100, b + data + exposure + freq);
     }
 }

@@ -22,7 +22,12 @@ public sealed class Endpoint
 /// </summary>
 public static class EndpointBuilder
 {
-    public static List<Endpoint> Build(string service, IEnumerable<PathObservation> observations, IEnumerable<EndpointShape> shapes, int slugCardinality = 8)
+    public static List<Endpoint> Build(string service, IEnumerable<PathObservation> observations, IEnumerable<EndpointShape> shapes, int slugCardinality = 8) =>
+        Build(service, observations, shapes, null, slugCardinality);
+
+    /// <summary>As <see cref="Build(string, IEnumerable{PathObservation}, IEnumerable{EndpointShape}, int)"/>; also fills the template of every observed (method, path).</summary>
+    public static List<Endpoint> Build(string service, IEnumerable<PathObservation> observations, IEnumerable<EndpointShape> shapes,
+        IDictionary<(string Method, string Path), string>? templateOf, int slugCardinality = 8)
     {
         var obs = observations.ToList();
         var templater = new PathTemplater { SlugCardinality = slugCardinality };
@@ -37,6 +42,7 @@ public static class EndpointBuilder
         {
             var t = templater.Resolve(o.Path);
             var k = (o.Method, t?.Template ?? o.Path);
+            if (templateOf != null) templateOf[(o.Method, o.Path)] = k.Item2;
             if (!byKey.TryGetValue(k, out var e))
                 e = (new PathObservation { Service = service, Method = o.Method, Path = k.Item2 }, new EndpointShape { Service = service, Method = o.Method, Key = k.Item2, SamplePath = o.Path }, t, 0);
             e.Obs.Merge(o);

@@ -95,14 +95,14 @@ public sealed class EndpointShape
     public int Boost { get; set; }
 
     /// <summary>
-    /// Every request is learned in full until 256 were, then one in 8 until 2048, then one in 32: a steady
+    /// Every request is learned in full until 128 were, then one in 16 until 1024, then one in 64: a steady
     /// high-rate endpoint then costs little, and counts stay consistent because presence is a ratio over the
     /// sampled requests. A request with a new parameter makes the next 64 count again.
     /// </summary>
     public bool ShouldSample()
     {
         if (Boost > 0) { Boost--; return true; }
-        long interval = Sampled < 256 ? 1 : Sampled < 2048 ? 8 : 32;
+        long interval = Sampled < 128 ? 1 : Sampled < 1024 ? 16 : 64;
         return Requests % interval == 0;
     }
     public long FirstSeen { get; set; } = long.MaxValue;

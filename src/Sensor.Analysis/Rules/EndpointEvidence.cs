@@ -1,0 +1,111 @@
+namespace Sensor.Analysis.Rules;
+
+/// <summary>
+/// What the security rules saw on one endpoint shape (service + method + path with ids folded), merged
+/// across workers and then into endpoints. Counters only, plus small bounded samples: never raw values.
+/// </summary>
+public sealed class EndpointEvidence
+{
+    public string Service = "", Method = "", Key = "", SamplePath = "";
+    public long Requests, FirstSeen = long.MaxValue, LastSeen = long.MinValue;
+    /// <summary>Per rule id + location: occurrences, with first/last packet time and a redacted example.</summary>
+    public readonly Dictionary<(string Rule, string Location), Hit> Hits = [];
+
+    public sealed class Hit
+    {
+        public long Count, FirstSeen = long.MaxValue, LastSeen = long.MinValue;
+        public string? Evidence;
+        /// <summary>Of the requests behind this hit, how many were answered 2xx (attack payloads, expired tokens).</summary>
+        public long Answered2xx;
+        public void Merge(Hit o)
+        {
+            Count += o.Count; Answered2xx += o.Answered2xx;
+            FirstSeen = Math.Min(FirstSeen, o.FirstSeen); LastSeen = Math.Max(LastSeen, o.LastSeen);
+            Evidence ??= o.Evidence;
+        }
+    }
+
+    // Rate limiting: requests per client per minute of packet time, and whether the server ever pushed back
+    // (429, RateLimit-* / Retry-After headers). Enumeration: distinct numeric ids per client at the first id
+    // position. Both are bounded and merged across workers (one client's connections may sit on several).
+    public const int MaxClientMinutes = 4096, MaxClients = 512, MaxIdsPerClient = 512;
+    public readonly Dictionary<(string Client, long Minute), long> ClientMinutes = [];
+    public bool RateLimitSignals;
+    public readonly Dictionary<string, HashSet<long>> IdsByClient = [];
+    public long IdRequests, IdRequests2xx;
+
+    /// <summary>Highest per-client minute already folded away to keep the table bounded.</summary>
+    public long PeakFolded;
+    public long MaxPerClientMinute => Math.Max(PeakFolded, ClientMinutes.Count == 0 ? 0 : ClientMinutes.Values.Max());
+
+    public void CountClientMinute(string client, long minute)
+    {
+        var k = (client, minute);
+        if (!ClientMinutes.ContainsKey(k) && ClientMinutes.Count >= MaxClientMinutes)
+        {
+            // Full: remember the peak so far and forget minutes before the previous one.
+            PeakFolded = MaxPerClientMinute;
+            foreach (var old in ClientMinutes.Keys.Where(x => x.Minute < minute - 1).ToList()) ClientMinutes.Remove(old);
+            if (ClientMinutes.Count >= MaxClientMinutes) return;
+        }
+        ClientMinutes[k] = ClientMinutes.GetValueOrDefault(k) + 1;
+    }
+
+    /// <summary>The client that fetched the most distinct ids: how many, and the longest run of consecutive ones.</summary>
+    public (long Distinct, long LongestRun) Enumeration()
+    {
+        long best = 0, run = 0;
+        foreach (var ids in IdsByClient.Values)
+        {
+            if (ids.Count < best) continue;
+            var sorted = ids.Order().ToArray();
+            long longest = 1, cur = 1;
+            for (int i = 1; i < sorted.Length; i++)
+            {
+                cur = sorted[i] == sorted[i - 1] + 1 ? cur + 1 : 1;
+                longest = Math.Max(longest, cur);
+            }
+            if (ids.Count > best || longest > run) { best = Math.Max(best, ids.Count); run = Math.Max(run, longest); }
+        }
+        return (best, run);
+    }
+
+    public void Add(string rule, string location, long ts, string? evidence, bool answered2xx)
+    {
+        if (!Hits.TryGetValue((rule, location), out var h))
+        {
+            if (Hits.Count >= 256) return;   // bounded: a pathological endpoint cannot grow this without end
+            Hits[(rule, location)] = h = new Hit();
+        }
+        h.Count++;
+        if (answered2xx) h.Answered2xx++;
+        h.FirstSeen = Math.Min(h.FirstSeen, ts);
+        h.LastSeen = Math.Max(h.LastSeen, ts);
+        h.Evidence ??= evidence;
+    }
+
+    public void Merge(EndpointEvidence o)
+    {
+        Requests += o.Requests;
+        FirstSeen = Math.Min(FirstSeen, o.FirstSeen); LastSeen = Math.Max(LastSeen, o.LastSeen);
+        foreach (var (k, h) in o.Hits)
+        {
+            if (Hits.TryGetValue(k, out var mine)) mine.Merge(h);
+            else Hits[k] = h;
+        }
+        foreach (var (k, n) in o.ClientMinutes)
+            if (ClientMinutes.ContainsKey(k) || ClientMinutes.Count < MaxClientMinutes) ClientMinutes[k] = ClientMinutes.GetValueOrDefault(k) + n;
+        PeakFolded = Math.Max(PeakFolded, o.PeakFolded);
+        RateLimitSignals |= o.RateLimitSignals;
+        foreach (var (c, ids) in o.IdsByClient)
+        {
+            if (!IdsByClient.TryGetValue(c, out var mine))
+            {
+                if (IdsByClient.Count >= MaxClients) continue;
+                IdsByClient[c] = mine = [];
+            }
+            foreach (var id in ids) { if (mine.Count >= MaxIdsPerClient) break; mine.Add(id); }
+        }
+        IdRequests += o.IdRequests; IdRequests2xx += o.IdRequests2xx;
+    }
+}

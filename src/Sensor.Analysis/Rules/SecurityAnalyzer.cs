@@ -1,0 +1,318 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using Sensor.Analysis.Inventory;
+using Sensor.Http;
+
+namespace Sensor.Analysis.Rules;
+
+/// <summary>
+/// Collects, per endpoint shape, the evidence the traffic security rules are decided on: credentials over
+/// plaintext, JWT weaknesses, session cookies without Secure/HttpOnly/SameSite, stack traces and versions
+/// disclosed, missing security headers, permissive CORS, request rates without rate limiting, one client
+/// walking through object ids, and attack payloads with how the server answered. Rules are applied after
+/// the run (<see cref="TrafficRules"/>), once endpoints are templated. One analyzer per worker, bounded tables.
+/// </summary>
+public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
+{
+    public const int MaxShapesPerWorker = 20_000;
+    private readonly List<Analyzer> _parts = [];
+    public string Name => "security";
+
+    public IHttpAnalyzer Create(int workerId)
+    {
+        var a = new Analyzer();
+        lock (_parts) _parts.Add(a);
+        return a;
+    }
+
+    /// <summary>All workers' evidence merged (after the pipeline completed).</summary>
+    public IReadOnlyCollection<EndpointEvidence> Evidence()
+    {
+        var all = new Dictionary<(string, string, string), EndpointEvidence>();
+        lock (_parts)
+            foreach (var p in _parts)
+                foreach (var (k, e) in p.ByShape)
+                {
+                    if (all.TryGetValue(k, out var have)) have.Merge(e); else all[k] = e;
+                }
+        return all.Values;
+    }
+
+    private sealed class Analyzer : IHttpAnalyzer
+    {
+        public readonly Dictionary<(string, string, string), EndpointEvidence> ByShape = [];
+        private readonly List<int> _positions = [];
+        private readonly Dictionary<string, JwtFacts> _jwts = new(StringComparer.Ordinal);
+
+        public void OnTransaction(HttpTransaction t)
+        {
+            var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
+            _positions.Clear();
+            var key = EndpointShape.ShapeKey(t.Path, _positions);
+            if (!ByShape.TryGetValue((service, t.Method, key), out var ev))
+            {
+                if (ByShape.Count >= MaxShapesPerWorker) return;
+                ByShape[(service, t.Method, key)] = ev = new EndpointEvidence { Service = service, Method = t.Method, Key = key, SamplePath = t.Path };
+            }
+            long ts = t.TsRequest;
+            ev.Requests++;
+            ev.FirstSeen = Math.Min(ev.FirstSeen, ts);
+            ev.LastSeen = Math.Max(ev.LastSeen, ts);
+            int status = t.Status ?? 0;
+            bool ok = status is >= 200 and < 300;
+            var req = t.Request;
+            var client = t.ClientIp.ToString();
+
+            // Credentials on the wire: everything we parse is plaintext HTTP.
+            for (int i = 0; i < req.FieldCount; i++)
+            {
+                var name = req.NameAt(i);
+                var role = HeaderRoles.Of(name.ToLowerInvariant());
+                if (role is HeaderRole.Authorization or HeaderRole.Credential)
+                {
+                    ev.Add("plaintext-credentials", "req_header:" + name.ToLowerInvariant(), ts, null, ok);
+                    if (role == HeaderRole.Authorization) Jwt(ev, req.ValueAt(i), "req_header:" + name.ToLowerInvariant(), ts, ok);
+                }
+                else if (role == HeaderRole.Cookie)
+                    foreach (var part in req.ValueAt(i).Split(';'))
+                    {
+                        int eq = part.IndexOf('=');
+                        if (eq <= 0) continue;
+                        var cname = part[..eq].Trim();
+                        if (Credentials.IsSessionCookie(cname)) ev.Add("plaintext-credentials", "req_cookie:" + cname, ts, null, ok);
+                        Jwt(ev, part[(eq + 1)..].Trim(), "req_cookie:" + cname, ts, ok);
+                    }
+            }
+
+            // Rates per client minute; server push-back.
+            ev.CountClientMinute(client, ts / Sensor.Core.Timestamp.TicksPerSecond / 60);
+            if (status == 429) ev.RateLimitSignals = true;
+
+            // One client walking numeric ids at the first id position.
+            if (_positions.Count > 0)
+            {
+                var segs = PathTemplater.Segments(t.Path);
+                if (_positions[0] < segs.Length && long.TryParse(segs[_positions[0]], out long id))
+                {
+                    ev.IdRequests++;
+                    if (ok) ev.IdRequests2xx++;
+                    if (!ev.IdsByClient.TryGetValue(client, out var ids) && ev.IdsByClient.Count < EndpointEvidence.MaxClients)
+                        ev.IdsByClient[client] = ids = [];
+                    if (ids != null && ids.Count < EndpointEvidence.MaxIdsPerClient) ids.Add(id);
+                }
+            }
+
+            // Attack payloads in the path and query, with the answer they got.
+            Payloads(ev, "path", Uri.UnescapeDataString(t.Path), ts, status);
+            if (t.Query is { Length: > 0 } q)
+                foreach (var pair in q.Split('&'))
+                {
+                    int eq = pair.IndexOf('=');
+                    if (eq < 0) continue;
+                    Payloads(ev, "query:" + Schema.BodyShapes.Decode(pair[..eq]), Schema.BodyShapes.Decode(pair[(eq + 1)..]), ts, status);
+                }
+
+            if (t.Response is { } resp) Response(ev, t, resp, ts, status);
+        }
+
+        private void Response(EndpointEvidence ev, HttpTransaction t, HttpHead resp, long ts, int status)
+        {
+            bool hasBody = t.ResponseBody.Length > 0;
+            string? acao = null, acac = null;
+            for (int i = 0; i < resp.FieldCount; i++)
+            {
+                var name = resp.NameAt(i).ToLowerInvariant();
+                switch (name)
+                {
+                    case "set-cookie": Cookie(ev, resp.ValueAt(i), ts); break;
+                    case "server" or "x-powered-by" or "x-aspnet-version" or "x-aspnetmvc-version":
+                        var v = resp.ValueAt(i);
+                        if (v.Any(char.IsAsciiDigit) && v.Any(char.IsAsciiLetter)) ev.Add("version-disclosure", "resp_header:" + name, ts, Trim(v, 60), false);
+                        break;
+                    case "access-control-allow-origin": acao = resp.ValueAt(i).Trim(); break;
+                    case "access-control-allow-credentials": acac = resp.ValueAt(i).Trim(); break;
+                    case "retry-after": ev.RateLimitSignals = true; break;
+                    default:
+                        if (name.StartsWith("x-ratelimit", StringComparison.Ordinal) || name.StartsWith("ratelimit", StringComparison.Ordinal) || name.StartsWith("x-rate-limit", StringComparison.Ordinal))
+                            ev.RateLimitSignals = true;
+                        break;
+                }
+            }
+            bool credentials = string.Equals(acac, "true", StringComparison.OrdinalIgnoreCase);
+            if (acao == "*" && credentials) ev.Add("cors-wildcard-credentials", "resp_header:access-control-allow-origin", ts, "Access-Control-Allow-Origin: * with Allow-Credentials: true", false);
+            else if (acao != null && acao != "*" && credentials && t.Request.Get("Origin") is { } origin && origin == acao
+                     && !SameHost(origin, t.Host))
+                ev.Add("cors-reflected-origin", "resp_header:access-control-allow-origin", ts, "the request's Origin echoed back, with credentials", false);
+
+            if (hasBody && resp.ContentType != null && resp.Get("X-Content-Type-Options") == null)
+                ev.Add("missing-nosniff", "resp_header:x-content-type-options", ts, null, false);
+            // Cache control on responses that carried sensitive data (tags are set by the sensitive-data analyzer, which runs first).
+            if (t.Sensitive is { Count: > 0 } tags && tags.Any(x => x.Part.StartsWith("resp", StringComparison.Ordinal)))
+            {
+                var cc = resp.Get("Cache-Control");
+                if (cc == null || !(cc.Contains("no-store", StringComparison.OrdinalIgnoreCase) || cc.Contains("private", StringComparison.OrdinalIgnoreCase)))
+                    ev.Add("sensitive-cacheable", "resp_header:cache-control", ts, cc == null ? "no Cache-Control" : "Cache-Control: " + Trim(cc, 60), false);
+            }
+            if (hasBody && t.ResponseBody.CapturedLength > 0)
+            {
+                var body = t.ResponseBody.Content;
+                var window = body.Length > 64 * 1024 ? body[..(64 * 1024)] : body;
+                if (StackTraces.Find(window) is { } marker) ev.Add("stack-trace-disclosure", "resp_body", ts, marker, false);
+                else if (status >= 500 && body.Length > 1024) ev.Add("verbose-error", "resp_body", ts, $"{status} with a {body.Length}-byte body", false);
+            }
+        }
+
+        private static bool SameHost(string origin, string? host)
+        {
+            if (host == null) return false;
+            return Uri.TryCreate(origin, UriKind.Absolute, out var u) && string.Equals(u.Authority, host, StringComparison.OrdinalIgnoreCase);
+        }
+
+        private static void Cookie(EndpointEvidence ev, string setCookie, long ts)
+        {
+            int eq = setCookie.IndexOf('=');
+            if (eq <= 0) return;
+            var name = setCookie[..eq].Trim();
+            if (!Credentials.IsSessionCookie(name)) return;
+            var attrs = setCookie.Split(';').Skip(1).Select(a => a.Trim().Split('=')[0].ToLowerInvariant()).ToHashSet();
+            // A cookie being deleted (Max-Age=0 / past Expires) needs no protection.
+            if (setCookie.Contains("max-age=0", StringComparison.OrdinalIgnoreCase)) return;
+            var missing = new List<string>();
+            if (!attrs.Contains("secure")) missing.Add("Secure");
+            if (!attrs.Contains("httponly")) missing.Add("HttpOnly");
+            if (!attrs.Contains("samesite")) missing.Add("SameSite");
+            if (missing.Count > 0) ev.Add("cookie-flags", "resp_cookie:" + name, ts, "missing " + string.Join(", ", missing), false);
+        }
+
+        private void Jwt(EndpointEvidence ev, string value, string location, long ts, bool ok)
+        {
+            var v = value.Trim();
+            int sp = v.IndexOf(' ');
+            if (sp > 0) v = v[(sp + 1)..].Trim();
+            if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.Count(c => c == '.') != 2 || v.Length > 8192) return;
+            if (!_jwts.TryGetValue(v, out var facts))
+            {
+                facts = JwtFacts.Decode(v);
+                if (_jwts.Count > 4096) _jwts.Clear();
+                _jwts[v] = facts;
+            }
+            if (!facts.Valid) return;
+            if (facts.AlgNone) ev.Add("jwt-alg-none", location, ts, "alg: none", ok);
+            if (facts.Exp == null) ev.Add("jwt-no-expiry", location, ts, "no exp claim", ok);
+            else if (facts.Exp.Value < ts / Sensor.Core.Timestamp.TicksPerSecond)
+                ev.Add("jwt-expired-accepted", location, ts, "exp in the past at request time", ok);
+            if (facts.SensitiveClaims.Length > 0) ev.Add("jwt-sensitive-claims", location, ts, "claims: " + facts.SensitiveClaims, ok);
+        }
+
+        private static void Payloads(EndpointEvidence ev, string location, string value, long ts, int status)
+        {
+            if (value.Length < 3) return;
+            var kind = AttackPayloads.Classify(value);
+            if (kind != null) ev.Add("attack-" + kind, location, ts, $"answered {(status == 0 ? "nothing" : status.ToString())}", status is >= 200 and < 300);
+        }
+
+        private static string Trim(string s, int n) => s.Length <= n ? s : s[..n] + "…";
+
+        public void Complete() { }
+    }
+}
+
+/// <summary>What a JWT's header and claims reveal (decoded without verifying: we have no keys).</summary>
+public readonly record struct JwtFacts(bool Valid, bool AlgNone, long? Exp, string SensitiveClaims)
+{
+    private static readonly string[] Sensitive = ["password", "passwd", "pwd", "secret", "ssn", "card", "cvv", "pin", "iban", "dob", "birth"];
+
+    public static JwtFacts Decode(string token)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 3) return default;
+        var header = Json(parts[0]);
+        var payload = Json(parts[1]);
+        if (header is not { ValueKind: JsonValueKind.Object } h || payload is not { ValueKind: JsonValueKind.Object } p) return default;
+        bool none = h.TryGetProperty("alg", out var alg) && alg.ValueKind == JsonValueKind.String && string.Equals(alg.GetString(), "none", StringComparison.OrdinalIgnoreCase);
+        long? exp = p.TryGetProperty("exp", out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var x) ? x : null;
+        var claims = p.EnumerateObject().Select(c => c.Name).Where(n => Sensitive.Any(s => n.Contains(s, StringComparison.OrdinalIgnoreCase))).ToList();
+        return new JwtFacts(true, none, exp, string.Join(",", claims));
+    }
+
+    private static JsonElement? Json(string b64url)
+    {
+        if (b64url.Length is 0 or > 6000) return null;
+        var bytes = new byte[Base64Url.GetMaxDecodedLength(b64url.Length)];
+        if (Base64Url.DecodeFromChars(b64url, bytes, out _, out int written) != System.Buffers.OperationStatus.Done) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes.AsMemory(0, written));
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException) { return null; }
+    }
+}
+
+/// <summary>Framework error pages and stack traces in a response body (bounded scan, fixed markers).</summary>
+public static class StackTraces
+{
+    private static readonly (byte[] Marker, string Name)[] Markers =
+    [
+        (Encoding.ASCII.GetBytes("Traceback (most recent call last)"), "Python traceback"),
+        (Encoding.ASCII.GetBytes("Exception in thread \""), "Java exception"),
+        (Encoding.ASCII.GetBytes("\tat java."), "Java stack trace"),
+        (Encoding.ASCII.GetBytes("\n\tat org."), "Java stack trace"),
+        (Encoding.ASCII.GetBytes("   at System."), ".NET stack trace"),
+        (Encoding.ASCII.GetBytes("System.NullReferenceException"), ".NET exception"),
+        (Encoding.ASCII.GetBytes("Microsoft.AspNetCore.Diagnostics"), "ASP.NET developer exception page"),
+        (Encoding.ASCII.GetBytes("Whitelabel Error Page"), "Spring Boot error page"),
+        (Encoding.ASCII.GetBytes("<b>Fatal error</b>:"), "PHP fatal error"),
+        (Encoding.ASCII.GetBytes("Stack trace:\n#0 "), "PHP stack trace"),
+        (Encoding.ASCII.GetBytes("    at Object.<anonymous>"), "Node.js stack trace"),
+        (Encoding.ASCII.GetBytes("node:internal/"), "Node.js stack trace"),
+        (Encoding.ASCII.GetBytes("goroutine 1 [running]"), "Go panic"),
+        (Encoding.ASCII.GetBytes("ActiveRecord::"), "Rails exception"),
+        (Encoding.ASCII.GetBytes("django.core.exceptions"), "Django exception"),
+        (Encoding.ASCII.GetBytes("SQLSTATE["), "SQL error"),
+        (Encoding.ASCII.GetBytes("You have an error in your SQL syntax"), "SQL error"),
+        (Encoding.ASCII.GetBytes("ORA-0"), "Oracle error"),
+    ];
+
+    public static string? Find(ReadOnlySpan<byte> body)
+    {
+        foreach (var (m, name) in Markers)
+            if (body.IndexOf(m) >= 0) return name;
+        return null;
+    }
+}
+
+/// <summary>Attack payloads in parameter values: SQL injection, XSS, path traversal, SSRF targets.</summary>
+public static class AttackPayloads
+{
+    public static string? Classify(string v)
+    {
+        if (v.Length > 4096) v = v[..4096];
+        var l = v.ToLowerInvariant();
+        if (l.Contains("../") || l.Contains("..\\") || l.Contains("/etc/passwd") || l.Contains("c:\\windows")) return "path-traversal";
+        if (l.Contains("<script") || l.Contains("javascript:") || l.Contains("onerror=") || l.Contains("onload=") || l.Contains("<svg") && l.Contains("on"))
+            return "xss";
+        if (QuoteBreakout(l) || l.Contains("union select") || l.Contains("union all select") || l.Contains("sleep(") || l.Contains("benchmark(")
+            || l.Contains("waitfor delay") || l.Contains(" or 1=1") || l.Contains("'or'1'='1"))
+            return "sqli";
+        if ((l.StartsWith("http://") || l.StartsWith("https://") || l.StartsWith("file://") || l.StartsWith("gopher://") || l.StartsWith("dict://"))
+            && (l.StartsWith("file:") || l.StartsWith("gopher:") || l.StartsWith("dict:") || l.Contains("169.254.169.254") || l.Contains("metadata.google.internal")
+                || l.Contains("://localhost") || l.Contains("://127.") || l.Contains("://0.0.0.0") || l.Contains("://[::1]") || l.Contains("://10.") || l.Contains("://192.168.")))
+            return "ssrf";
+        return null;
+    }
+
+    /// <summary>A quote that closes a string literal and continues as SQL: ' or, " and, '--, ';, '#, ') or (apostrophes in names do not).</summary>
+    private static bool QuoteBreakout(string l)
+    {
+        for (int i = l.IndexOfAny(['\'', '"']); i >= 0 && i < l.Length - 1; i = l.IndexOfAny(['\'', '"'], i + 1))
+        {
+            var rest = l.AsSpan(i + 1).TrimStart(" )");
+            if (rest.StartsWith("--") || rest.StartsWith(";") || rest.StartsWith("#") || rest.StartsWith("/*")
+                || rest.StartsWith("or ") || rest.StartsWith("and ") || rest.StartsWith("union ") || rest.StartsWith("||"))
+                return true;
+        }
+        return false;
+    }
+}

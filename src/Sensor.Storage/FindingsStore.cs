@@ -70,8 +70,10 @@ public static class FindingsStore
         {
             var id = f.Id;
             if (!seen.Add(id)) continue;   // two rules naming the same place: the first wins
-            DateTime? first = f.FirstSeen is long fs ? Timestamp.ToDateTime(fs) : null;
-            DateTime? last = f.LastSeen is long ls ? Timestamp.ToDateTime(ls) : null;
+            // DuckDB keeps microseconds: packet times finer than that (nanosecond captures) are cut to them first, or the
+            // same finding handed over again would look seen later than the stored copy and turn active.
+            DateTime? first = f.FirstSeen is long fs ? Micros(Timestamp.ToDateTime(fs)) : null;
+            DateTime? last = f.LastSeen is long ls ? Micros(Timestamp.ToDateTime(ls)) : null;
             string status;
             if (rows.TryGetValue(id, out var old))
             {
@@ -118,4 +120,6 @@ public static class FindingsStore
         tx.Commit();
         return (created, fixedNow, seen.Count);
     }
+
+    private static DateTime Micros(DateTime t) => new(t.Ticks - t.Ticks % 10, t.Kind);
 }

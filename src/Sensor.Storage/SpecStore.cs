@@ -23,18 +23,25 @@ public static class SpecStore
     {
         var specs = new List<ApiSpec>();
         var failures = new List<SpecLoadFailure>();
-        if (Directory.Exists(path))
+        // A file the reader chokes on in a way it does not report as a SpecFormatException (YAML anchors that form a cycle
+        // raise the YAML converter's OpenApiReaderException) is still just an unreadable spec: a failure to report (exit 2),
+        // not a crash of the command.
+        try
         {
-            var set = SpecLoader.LoadDirectory(path);
-            specs.AddRange(set);
-            failures.AddRange(set.Failures);
+            if (Directory.Exists(path))
+            {
+                var set = SpecLoader.LoadDirectory(path);
+                specs.AddRange(set);
+                failures.AddRange(set.Failures);
+            }
+            else if (File.Exists(path)) specs.Add(SpecLoader.Load(path));
+            else failures.Add(new SpecLoadFailure(path, "no such file or directory"));
         }
-        else if (File.Exists(path))
+        catch (SpecFormatException e) { failures.Add(new SpecLoadFailure(path, e.Reason)); }
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
         {
-            try { specs.Add(SpecLoader.Load(path)); }
-            catch (SpecFormatException e) { failures.Add(new SpecLoadFailure(path, e.Reason)); }
+            failures.Add(new SpecLoadFailure(path, "not a readable OpenAPI document: " + e.Message.Split('\n')[0].TrimEnd()));
         }
-        else failures.Add(new SpecLoadFailure(path, "no such file or directory"));
 
         using var tx = db.Connection.BeginTransaction();
         foreach (var s in specs)

@@ -1,0 +1,81 @@
+namespace Sensor.Analysis.Sensitive;
+
+/// <summary>
+/// Redacted previews for display (ghp_…a1B2, ****4242, j***@example.com): enough to recognise an item one
+/// already knows, never enough to recover it. Short values show nothing.
+/// </summary>
+public static class Masking
+{
+    private static readonly string[] Prefixes =
+    [
+        "github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-", "gldt-", "glrt-", "glptt-", "npm_", "xoxb-", "xoxp-", "xoxa-",
+        "xoxe-", "xoxs-", "xoxr-", "xapp-", "sk_live_", "rk_live_", "sk_test_", "sk-proj-", "sk-svcacct-", "sk-admin-", "sk-", "AIza", "AKIA",
+        "ASIA", "SG.", "SK", "shpat_", "whsec_", "hf_", "ya29.", "dop_v1_",
+    ];
+
+    public static string Preview(string type, string value)
+    {
+        var v = value.Trim();
+        if (v.Length == 0) return "";
+        switch (type)
+        {
+            case SensitiveTypes.CreditCard:
+            {
+                var d = new string(v.Where(char.IsAsciiDigit).ToArray());
+                return d.Length >= 12 ? "****" + d[^4..] : "****";
+            }
+            case SensitiveTypes.Iban:
+            {
+                var c = v.Replace(" ", "", StringComparison.Ordinal);
+                return c.Length >= 15 ? c[..2] + "**…" + c[^4..] : "****";
+            }
+            case SensitiveTypes.Email:
+            {
+                int at = v.LastIndexOf('@');
+                return at > 0 ? v[0] + "***" + v[at..] : "***";
+            }
+            case SensitiveTypes.Phone:
+            {
+                var d = new string(v.Where(char.IsAsciiDigit).ToArray());
+                return d.Length >= 7 ? (v.StartsWith('+') ? "+" : "") + "***" + d[^2..] : "***";
+            }
+            case SensitiveTypes.Ssn:
+            {
+                var d = new string(v.Where(char.IsAsciiDigit).ToArray());
+                return d.Length == 9 ? "***-**-" + d[^4..] : "***-**-****";
+            }
+            case SensitiveTypes.IpAddress:
+            {
+                int dot = v.IndexOf('.');
+                if (dot > 0) return v[..dot] + ".*.*.*";
+                int colon = v.IndexOf(':');
+                return colon > 0 ? v[..colon] + ":*" : "*";
+            }
+            case SensitiveTypes.PersonName:
+                return string.Join(' ', v.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => w[0] + "***"));
+            case SensitiveTypes.DateOfBirth:
+                return "**/**/****";
+            case SensitiveTypes.Address:
+                return "****";
+            case SensitiveTypes.Password or SensitiveTypes.BasicAuth:
+                return "********";
+            case SensitiveTypes.PrivateKey:
+            {
+                int end = v.IndexOf("-----", 11, StringComparison.Ordinal);
+                return end > 0 ? v[..(end + 5)] + "…" : "-----BEGIN PRIVATE KEY-----…";
+            }
+            case SensitiveTypes.ConnectionString:
+            {
+                int sep = v.IndexOf("://", StringComparison.Ordinal);
+                if (sep > 0 && sep < 40) return v[..(sep + 3)] + "***";
+                return "***";
+            }
+            case SensitiveTypes.Jwt:
+                return v.Length >= 40 ? "eyJ…" + v[^4..] : "eyJ…";
+        }
+        if (v.Length < 16) return "****";
+        foreach (var p in Prefixes)
+            if (v.StartsWith(p, StringComparison.Ordinal) && v.Length >= p.Length + 16) return p + "…" + v[^4..];
+        return "…" + v[^4..];
+    }
+}

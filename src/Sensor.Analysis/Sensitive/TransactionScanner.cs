@@ -1,0 +1,132 @@
+using Sensor.Http;
+
+namespace Sensor.Analysis.Sensitive;
+
+/// <summary>
+/// Finds personal data and secrets in every part of a transaction — path segments, query parameters,
+/// request and response headers, cookies, bodies — each with its exact location. Linear and bounded:
+/// bodies are cut, values capped, hits capped per transaction (<see cref="SensitiveScanOptions"/>).
+/// Thread-safe (no shared mutable state).
+/// </summary>
+public static class TransactionScanner
+{
+    public static void Scan(HttpTransaction t, List<SensitiveHit> into) => Scan(t, into, SensitiveScanOptions.Default);
+
+    public static void Scan(HttpTransaction t, List<SensitiveHit> into, SensitiveScanOptions options)
+    {
+        var s = new ScanState(options, into);
+        // One malformed part must not hide the others (or take the pipeline down).
+        Guard(() => ScanPath(t.Path, s));
+        if (t.Query is { Length: > 0 } q) Guard(() => BodyScanner.Form(q.Length > 16384 ? q[..16384] : q, SensitiveParts.Query, s, ValueSource.Query));
+        Guard(() => ScanHeaders(t.Request, SensitiveParts.ReqHeader, SensitiveParts.ReqCookie, s));
+        if (t.Response is { } resp) Guard(() => ScanHeaders(resp, SensitiveParts.RespHeader, SensitiveParts.RespCookie, s));
+        Guard(() => BodyScanner.Scan(t.RequestBody.Content, t.RequestBody.CaptureTruncated, t.Request.ContentType, SensitiveParts.ReqBody, s));
+        if (t.Response is { } r) Guard(() => BodyScanner.Scan(t.ResponseBody.Content, t.ResponseBody.CaptureTruncated, r.ContentType, SensitiveParts.RespBody, s));
+    }
+
+    private static void Guard(Action a)
+    {
+        try { a(); }
+        catch (Exception e) when (e is not OutOfMemoryException) { /* skip the part */ }
+    }
+
+    private static void ScanPath(string path, ScanState s)
+    {
+        if (path.Length == 0) return;
+        if (path.Length > 8192) path = path[..8192];
+        var segments = path.Split('/');
+        string? previous = null;
+        for (int i = 1; i < segments.Length && !s.Full; i++)
+        {
+            var seg = segments[i];
+            if (seg.Length == 0) { previous = null; continue; }
+            var v = PercentDecode(seg);
+            ValueClassifier.Classify(new FieldCtx(SensitiveParts.Path, (i - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), ValueSource.Path)
+            {
+                Key = previous,
+                KeyFlags = KeyClassifier.Classify(previous),   // /users/by-email/{x}, /phones/{x}
+            }, v, false, s);
+            previous = v;
+        }
+    }
+
+    private static string PercentDecode(string s)
+    {
+        if (s.IndexOf('%') < 0) return s;
+        try { return Uri.UnescapeDataString(s); }
+        catch (UriFormatException) { return s; }
+    }
+
+    // Headers whose values are protocol plumbing, ids, hashes or client IPs (X-Forwarded-For is not a body IP).
+    private static readonly HashSet<string> SkipHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "connection", "keep-alive", "accept",
+        "accept-encoding", "accept-language", "accept-charset", "accept-ranges", "user-agent", "date", "server", "etag", "last-modified",
+        "if-none-match", "if-match", "if-modified-since", "if-unmodified-since", "cache-control", "pragma", "expires", "age", "vary", "via",
+        "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "forwarded", "x-real-ip", "x-client-ip",
+        "true-client-ip", "cf-connecting-ip", "traceparent", "tracestate", "x-request-id", "x-correlation-id", "request-id",
+        "x-amzn-trace-id", "x-cloud-trace-context", "idempotency-key", "content-security-policy", "strict-transport-security",
+        "x-powered-by", "x-content-type-options", "x-frame-options", "x-xss-protection", "referrer-policy", "permissions-policy",
+        "content-disposition", "content-language", "content-range", "range", "upgrade", "te", "trailer", "origin", "www-authenticate",
+        "proxy-authenticate", "alt-svc", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "link",
+        "x-runtime", "server-timing", "timing-allow-origin", "nel", "report-to", "expect-ct", "x-dns-prefetch-control", "dnt",
+        "upgrade-insecure-requests", "priority", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "b3",
+        "x-datadog-trace-id", "x-datadog-parent-id", "sentry-trace", "baggage", "x-envoy-upstream-service-time", "x-cache", "x-served-by",
+        "x-timer", "cf-ray", "x-amz-cf-id", "x-amz-request-id", "x-amz-id-2", "x-goog-request-id", "x-ms-request-id", "x-github-request-id",
+    };
+
+    private static void ScanHeaders(HttpHead head, string part, string cookiePart, ScanState s)
+    {
+        for (int i = 0; i < head.FieldCount && !s.Full; i++)
+        {
+            var name = head.NameAt(i).ToLowerInvariant();
+            if (SkipHeaders.Contains(name) || name.StartsWith("sec-", StringComparison.Ordinal) || name.StartsWith("access-control-", StringComparison.Ordinal)) continue;
+            var value = head.ValueAt(i);
+            if (value.Length == 0) continue;
+            if (value.Length > 16384) value = value[..16384];
+            var c = new FieldCtx(part, name, ValueSource.Header) { Key = name, KeyFlags = KeyClassifier.Classify(name, header: true) };
+            switch (name)
+            {
+                case "authorization" or "proxy-authorization" or "x-authorization":
+                    if (!ValueClassifier.Authorization(c, value, s)) FreeText.Scan(value, c, s);
+                    break;
+                case "cookie" when part == SensitiveParts.ReqHeader:
+                    Cookies(value, cookiePart, s, requestHeader: true);
+                    break;
+                case "set-cookie" when part == SensitiveParts.RespHeader:
+                    Cookies(value, cookiePart, s, requestHeader: false);
+                    break;
+                default:
+                    if (Signature(name)) break;   // webhook signatures, CSRF tokens: integrity values, not reusable credentials
+                    if ((c.KeyFlags & KeyClass.Secret) != 0 && value.IndexOf(' ') is > 0 and < 20 && value.IndexOf(' ', value.IndexOf(' ') + 1) < 0)
+                        ValueClassifier.Authorization(c, value, s);   // X-Api-Key: Bearer …
+                    else
+                        ValueClassifier.Classify(c, value, false, s);
+                    break;
+            }
+        }
+    }
+
+    private static bool Signature(string name) =>
+        name.Contains("signature", StringComparison.Ordinal) || name.Contains("hmac", StringComparison.Ordinal)
+        || name.Contains("csrf", StringComparison.Ordinal) || name.Contains("xsrf", StringComparison.Ordinal)
+        || name.Contains("nonce", StringComparison.Ordinal) || name.EndsWith("-digest", StringComparison.Ordinal) || name == "digest";
+
+    /// <summary>Cookie: a=b; c=d (request) or one Set-Cookie: name=value; attributes (response). Values are judged by format only.</summary>
+    private static void Cookies(string header, string part, ScanState s, bool requestHeader)
+    {
+        var pairs = requestHeader ? header.Split(';') : [header.Split(';')[0]];
+        int count = 0;
+        foreach (var p in pairs)
+        {
+            if (count++ > 256 || s.Full) break;
+            int eq = p.IndexOf('=');
+            if (eq <= 0) continue;
+            var name = p[..eq].Trim();
+            var value = p[(eq + 1)..].Trim().Trim('"');
+            if (value.Length == 0) continue;
+            value = PercentDecode(value);
+            ValueClassifier.Classify(new FieldCtx(part, name, ValueSource.Cookie) { Key = name, KeyFlags = KeyClassifier.Classify(name) }, value, false, s);
+        }
+    }
+}

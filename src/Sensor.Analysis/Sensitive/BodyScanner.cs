@@ -132,7 +132,7 @@ internal static class BodyScanner
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)   // invalid JSON or invalid UTF-8 in a string
         {
             return false;
         }

@@ -104,8 +104,9 @@ internal static class FreeText
                     foreach (var sc in w.Slice(k, sep)) if (!(char.IsAsciiLetterOrDigit(sc) || sc is '+' or '.' or '-' or ':')) { scheme = false; break; }
                     if (scheme)
                     {
-                        int len = TokenPatterns.CredentialUri(w, k, out bool pwd, out _);
-                        if (pwd) s.Add(c, SensitiveTypes.ConnectionString, w.Slice(k, len).ToString());
+                        int len = TokenPatterns.CredentialUri(w, k, out bool pwd, out _, out var uriSecret);
+                        if (TokenPatterns.WholeTokenType(uriSecret) is { } tokenType) s.Add(c, tokenType, uriSecret!);
+                        else if (pwd) s.Add(c, SensitiveTypes.ConnectionString, w.Slice(k, len).ToString());
                         if (len > 0 && pwd) { k += len; continue; }
                     }
                 }
@@ -244,15 +245,28 @@ internal static class FreeText
         "whatsapp", "fax", "contact*", "ring", "dial", "number", "telef*", "teléf*", "téléf*", "handy", "portable", "móvil", "movil", "mobil*",
         "celular", "cellulare", "rufnummer", "nummer", "numero", "número", "numéro", "appel*", "joindre", "llam*", "llám*", "chiam*",
         "contatt*", "anruf*", "rufen", "erreich*", "ligar", "ligue", "bellen", "bel", "tlf", "mob", "fone", "zadzwo*", "ring*"];
+    /// <summary>A sentence ends at i: a newline or ';', or '.', '!', '?' then a capitalised word, after a word that is not an abbreviation (Tel., Nr.).</summary>
+    private static bool SentenceEnd(string text, int i)
+    {
+        char ch = text[i];
+        if (ch is '\n' or ';') return true;
+        if (ch is not ('.' or '!' or '?') || i + 2 >= text.Length || text[i + 1] != ' ' || !char.IsUpper(text[i + 2])) return false;
+        int letters = 0;
+        for (int k = i - 1; k >= 0 && char.IsLetter(text[k]); k--) letters++;
+        return letters > 3 || letters == 0;
+    }
+
     private static readonly string[] CardWords = ["card", "credit", "debit", "visa", "mastercard", "amex", "discover", "cc", "pan", "tarjeta",
         "carte", "karte", "carta", "cartão", "cartao", "kreditkarte"];
     private static readonly string[] SsnWords = ["ssn", "social security", "soc sec", "ss#", "ss no", "ss number", "seguro social"];
     private static readonly string[] IpWords = ["ip", "ipv4", "client", "login", "remote", "source"];
 
-    /// <summary>A context word within 40 characters before (or 20 after) the candidate, as a whole word.</summary>
+    /// <summary>A context word within 40 characters before (or 15 after) the candidate, in the same sentence, as a whole word.</summary>
     private static bool Near(string text, int start, int end, string[] words)
     {
-        int a = Math.Max(0, start - 40), b = Math.Min(text.Length, end + 20);
+        int a = Math.Max(0, start - 40), b = Math.Min(text.Length, end + 15);
+        for (int i = start - 1; i > a; i--) if (SentenceEnd(text, i)) { a = i + 1; break; }
+        for (int i = end; i < b; i++) if (SentenceEnd(text, i)) { b = i; break; }
         var window = text.AsSpan(a, b - a);
         foreach (var entry in words)
         {

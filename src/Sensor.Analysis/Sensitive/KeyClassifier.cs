@@ -46,9 +46,23 @@ internal static class KeyClassifier
 {
     private const int MaxKeyChars = 80;
 
+    // Keys repeat on every request of an endpoint: each is classified once per thread (bounded cache).
+    [ThreadStatic] private static Dictionary<string, KeyClass>? t_keys, t_headers;
+
     public static KeyClass Classify(string? key, bool header = false)
     {
         if (string.IsNullOrEmpty(key)) return KeyClass.None;
+        if (key.Length > MaxKeyChars) return Compute(key, header);   // only the first MaxKeyChars count; long keys are not kept
+        var cache = header ? (t_headers ??= new(StringComparer.Ordinal)) : (t_keys ??= new(StringComparer.Ordinal));
+        if (cache.TryGetValue(key, out var known)) return known;
+        var c = Compute(key, header);
+        if (cache.Count >= 8192) cache.Clear();
+        cache[key] = c;
+        return c;
+    }
+
+    private static KeyClass Compute(string key, bool header)
+    {
         var tokens = Tokenize(key);
         if (tokens.Count == 0) return KeyClass.None;
         string compact = string.Concat(tokens);
@@ -103,6 +117,9 @@ internal static class KeyClassifier
     private static void ClassifyName(List<string> tokens, string compact, ref KeyClass c)
     {
         bool Any(HashSet<string> set) => AnyWord(tokens, set);
+        bool nameWord = Any(NameWords);
+        // Containers of a person (user, customer, holder...): their "name" is a person's.
+        if (!nameWord && (Any(PersonParentWords) || Any(HolderWords))) c |= KeyClass.PersonParent;
         if (Any(NameNegative) || Any(NameMaskWords)) return;
         if (FirstNameCompact.Contains(compact) || (tokens.Contains("name") && (tokens.Contains("first") || tokens.Contains("given") || tokens.Contains("middle") || tokens.Contains("fore"))))
         {
@@ -114,14 +131,12 @@ internal static class KeyClassifier
             c |= KeyClass.LastName;
             return;
         }
-        bool nameWord = Any(NameWords);
         if (Any(HolderWords) || FullNameCompact.Contains(compact) || (nameWord && Any(PersonQualifiers)))
         {
             c |= KeyClass.FullName;
             return;
         }
         if (nameWord && tokens.Count == 1) c |= KeyClass.BareName;
-        if (Any(PersonParentWords) && !nameWord) c |= KeyClass.PersonParent;
     }
 
     private static void ClassifyAddress(List<string> tokens, string compact, ref KeyClass c)
@@ -341,7 +356,7 @@ internal static class KeyClassifier
         "employee", "employees", "author", "recipient", "sender", "buyer", "billing", "beneficiary", "client", "clients", "guest", "guests",
         "passenger", "passengers", "driver", "signer", "attendee", "attendees", "student", "students", "individual", "cliente", "clientes",
         "usuario", "usuarios", "kunde", "kunden", "utilisateur", "benutzer", "persona", "personne", "titular", "payer", "payee", "spouse",
-        "guardian", "child", "children", "admin", "agent", "reporter", "assignee", "requester", "subscriber", "account_holder", "traveler",
+        "guardian", "child", "children", "admin", "agent", "reporter", "assignee", "requester", "subscriber", "reviewer", "traveler",
         "traveller", "candidate", "tenant", "kin", "shipping", "shipto", "billto", "delivery", "consignee", "addressee", "receiver", "pagador");
 
     private static readonly HashSet<string> AddressWords = S("address", "addr", "adresse", "anschrift", "direccion", "domicilio", "indirizzo",

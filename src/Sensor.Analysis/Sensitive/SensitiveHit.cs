@@ -54,6 +54,8 @@ public sealed record SensitiveScanOptions
     public static readonly SensitiveScanOptions Default = new();
     /// <summary>Body bytes scanned per message; the rest is ignored (JSON past the cut is walked as far as it is complete).</summary>
     public int MaxBodyBytes { get; init; } = 512 * 1024;
+    /// <summary>Scan request and response bodies (callers sample bodies of busy endpoints; the rest is always scanned).</summary>
+    public bool Bodies { get; init; } = true;
     /// <summary>Hits kept per transaction.</summary>
     public int MaxHits { get; init; } = 256;
     /// <summary>A single value longer than this (characters) is skipped (base64 blobs, embedded files).</summary>

@@ -168,6 +168,10 @@ internal static class TokenPatterns
     private static readonly string[] ProviderPrefixes = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "npm_", "xoxb-", "xoxp-",
         "xoxa-", "xoxe-", "xoxs-", "xapp-", "sk_live_", "rk_live_", "sk_test_", "rk_test_", "pk_live_", "pk_test_", "AIza", "AKIA", "ASIA", "SG.", "sk-proj-", "sk-svcacct-"];
 
+    /// <summary>The provider type of a whole value (a token used as a URI password is reported as that token), or null.</summary>
+    public static string? WholeTokenType(string? v) =>
+        v is { Length: >= 20 } && MayStartToken(v[0]) && Match(v, 0) is { } m && m.Length == v.Length && m.Type.Length > 0 ? m.Type : null;
+
     /// <summary>Starts like a provider token (that failed its format or checksum): a fake or example, not a generic key.</summary>
     public static bool HasProviderPrefix(ReadOnlySpan<char> v)
     {
@@ -309,9 +313,12 @@ internal static class TokenPatterns
     /// scheme://user:password@host... (<paramref name="start"/> at the scheme): the URI's length and whether it carries a real
     /// password; 0 when it is not a URI with userinfo.
     /// </summary>
-    public static int CredentialUri(ReadOnlySpan<char> s, int start, out bool password, out bool example)
+    public static int CredentialUri(ReadOnlySpan<char> s, int start, out bool password, out bool example) => CredentialUri(s, start, out password, out example, out _);
+
+    public static int CredentialUri(ReadOnlySpan<char> s, int start, out bool password, out bool example, out string? secret)
     {
         password = example = false;
+        secret = null;
         var r = s[start..];
         int sep = r[..Math.Min(r.Length, 40)].IndexOf("://");
         if (sep <= 0) return 0;
@@ -329,6 +336,7 @@ internal static class TokenPatterns
         if (pwd.Length == 0) return a;
         if (Validators.IsPlaceholder(pwd) || pwd is "password" or "pass" or "pwd") { example = true; return a; }
         password = true;
+        secret = pwd;
         int n = a;
         while (n < r.Length && n < 4096 && !(char.IsWhiteSpace(r[n]) || r[n] is '"' or '\'' or '<' or '>' or '`' or '|')) n++;
         return n;

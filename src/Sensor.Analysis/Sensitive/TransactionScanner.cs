@@ -20,6 +20,7 @@ public static class TransactionScanner
         if (t.Query is { Length: > 0 } q) Guard(() => BodyScanner.Form(q.Length > 16384 ? q[..16384] : q, SensitiveParts.Query, s, ValueSource.Query));
         Guard(() => ScanHeaders(t.Request, SensitiveParts.ReqHeader, SensitiveParts.ReqCookie, s));
         if (t.Response is { } resp) Guard(() => ScanHeaders(resp, SensitiveParts.RespHeader, SensitiveParts.RespCookie, s));
+        if (!options.Bodies) return;
         Guard(() => BodyScanner.Scan(t.RequestBody.Content, t.RequestBody.CaptureTruncated, t.Request.ContentType, SensitiveParts.ReqBody, s));
         if (t.Response is { } r) Guard(() => BodyScanner.Scan(t.ResponseBody.Content, t.ResponseBody.CaptureTruncated, r.ContentType, SensitiveParts.RespBody, s));
     }

@@ -256,6 +256,7 @@ internal static class Validators
         {
             if (AllDigits(p))
             {
+                if (p.Length > 4) return false;
                 int x = int.Parse(p);
                 if (p.Length == 4) year = x;
                 else if (p.Length <= 2 && day < 0) day = x;
@@ -287,7 +288,13 @@ internal static class Validators
     /// <summary>A public (globally routable) IPv4 or IPv6 address, written alone (an optional :port on IPv4).</summary>
     public static bool PublicIp(ReadOnlySpan<char> v)
     {
-        if (v.Length is < 7 or > 45) return false;
+        if (v.Length is < 7 or > 53) return false;
+        if (v[0] == '[')   // [v6]:port
+        {
+            int close = v.IndexOf(']');
+            return close > 0 && (close == v.Length - 1 || v[close + 1] == ':' && AllDigits(v[(close + 2)..])) && PublicIpv6(v[1..close]);
+        }
+        if (v.Length > 45) return false;
         if (v.Contains(':') && !v.Contains('.') || v.Count(':') >= 2) return PublicIpv6(v);
         int colon = v.IndexOf(':');
         if (colon > 0) { if (!AllDigits(v[(colon + 1)..])) return false; v = v[..colon]; }
@@ -459,6 +466,7 @@ internal static class Validators
         "cambiame", "cámbiame", "cambiar", "aendern", "ändern", "andern", "changezmoi", "modifiermoi", "cambiami", "mudar", "alterar",
         "contraseña", "contrasena", "passwort", "kennwort", "motdepasse", "mot_de_passe", "senha", "wachtwoord", "geheim", "segreto",
         "secreto", "segredo", "clave", "haslo", "hasło", "losenord", "salasana", "passord", "sifre", "parola",
+        "hashed", "encrypted", "set", "unset", "notset", "not_set", "not set", "missing", "blank", "nopassword", "xxx",
     };
 
     /// <summary>Templates, masks, env references and stock words standing in for a secret.</summary>
@@ -568,7 +576,9 @@ internal static class Validators
         "design", "creative", "marketing", "agency", "works", "factory", "farms", "bakery", "brewing", "brewery", "wines", "gallery",
         "academy", "college", "church", "council", "committee", "union", "federation", "community", "initiative", "fund", "trust", "bros",
         "brothers", "sons", "llp", "lp", "gbr", "ohg", "ug", "sl", "sa", "sarl", "sprl", "oü", "as", "asa", "aps", "kft", "zrt", "sro",
-        "s.r.o", "sp", "z.o.o", "ltda", "cia", "sapi", "cv", "bhd", "sdn", "kk", "pte", "pvt", "ооо", "inc.", "ltd.", "co.", "corp.",
+        "s.r.o", "sp", "z.o.o", "ltda", "cia", "sapi", "cv", "bhd", "sdn", "kk", "pte", "pvt", "ооо", "books", "press", "publishing",
+        "records", "music", "films", "pictures", "games", "reply", "noreply", "notifications", "alerts", "billing", "sales", "info", "contact",
+        "team", "staff", "office", "desk", "helpdesk", "service", "operations", "security", "hr", "it", "finance", "accounts", "payroll",
     };
 
     private static readonly HashSet<string> Titles = new(StringComparer.OrdinalIgnoreCase)
@@ -655,7 +665,8 @@ internal static class Validators
         int a = at;
         while (a > 0 && at - a < 64 && LocalChar(s[a - 1])) a--;
         if (a == at || s[a] == '.' || s[at - 1] == '.') return false;
-        if (a > 0 && (s[a - 1] is ':' or '/' or '*' or '•' or '@' || char.IsLetterOrDigit(s[a - 1]))) return false;
+        if (a > 0 && (s[a - 1] is '*' or '•' or '@' || char.IsLetterOrDigit(s[a - 1]))) return false;
+        if (a > 0 && s[a - 1] is ':' or '/' && InUriAuthority(s, a)) return false;   // scheme://user:pass@host, ftp://user@host
         int b = at + 1;
         while (b < s.Length && b - at < 254 && DomainChar(s[b])) b++;
         while (b > at + 1 && s[b - 1] is '.' or '-') b--;   // sentence punctuation
@@ -680,6 +691,18 @@ internal static class Validators
         var d = email[(at + 1)..].ToLowerInvariant();
         return d is "example.com" or "example.org" or "example.net" || d.EndsWith(".example", StringComparison.Ordinal)
             || d.EndsWith(".example.com", StringComparison.Ordinal) || d.EndsWith(".example.org", StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether position <paramref name="a"/> is inside the authority of a URI ("//" before it, no "/" since).</summary>
+    private static bool InUriAuthority(ReadOnlySpan<char> s, int a)
+    {
+        for (int i = a - 1; i >= 1 && a - i < 512; i--)
+        {
+            char ch = s[i];
+            if (char.IsWhiteSpace(ch) || ch is '"' or '\'' or '<' or '>') return false;
+            if (ch == '/') return s[i - 1] == '/';
+        }
+        return false;
     }
 
     public static bool WholeEmail(string v)

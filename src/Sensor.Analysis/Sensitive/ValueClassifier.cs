@@ -30,7 +30,8 @@ internal sealed class ScanState(SensitiveScanOptions options, List<SensitiveHit>
     public void Add(in FieldCtx c, string type, string value)
     {
         if (type.Length == 0 || Full) return;
-        if (c.InExample && SensitiveTypes.IsSecret(type)) type = SensitiveTypes.Example;   // docs/examples/samples: not a live secret
+        // Docs, examples, samples: not a live secret; personal data right under an "example" is documentation too.
+        if (c.InExample && SensitiveTypes.IsSecret(type) || ((c.KeyFlags | c.ParentFlags) & KeyClass.Example) != 0) type = SensitiveTypes.Example;
         if (_seen.Add((c.Part, c.Location, type, value))) _into.Add(new SensitiveHit(c.Part, c.Location, type, value));
     }
 
@@ -72,10 +73,13 @@ internal static class ValueClassifier
             return;   // public keys and certificates: nothing else to find in them
         }
         bool pwd = false, placeholderPwd = false;
-        int uri = SchemeStart(v) == 0 ? TokenPatterns.CredentialUri(v, 0, out pwd, out placeholderPwd) : 0;
+        string? uriSecret = null;
+        int uri = SchemeStart(v) == 0 ? TokenPatterns.CredentialUri(v, 0, out pwd, out placeholderPwd, out uriSecret) : 0;
         if (uri > 0 && (pwd || placeholderPwd))
         {
-            if (pwd) s.Add(c, SensitiveTypes.ConnectionString, v[..uri]);
+            // https://oauth2:glpat-…@host: the token is the most specific item.
+            if (TokenPatterns.WholeTokenType(uriSecret) is { } tokenType) s.Add(c, tokenType, uriSecret!);
+            else if (pwd) s.Add(c, SensitiveTypes.ConnectionString, v[..uri]);
             return;
         }
         if (v.Contains(';'))
@@ -130,8 +134,8 @@ internal static class ValueClassifier
             return;
         }
 
-        // 4. Anything inside free text.
-        FreeText.Scan(v, c, s);
+        // 4. Anything inside free text (short plain words cannot hold anything: skip the passes).
+        if (v.Length >= 20 || v.AsSpan().IndexOfAny(FreeTextHints) >= 0) FreeText.Scan(v, c, s);
     }
 
     /// <summary>
@@ -202,6 +206,8 @@ internal static class ValueClassifier
         if (Validators.KeyLike(cred, 16) || Validators.IsUuid(cred)) s.Add(c, SensitiveTypes.ApiKey, cred);
         return true;
     }
+
+    private static readonly System.Buffers.SearchValues<char> FreeTextHints = System.Buffers.SearchValues.Create("0123456789@=:");
 
     private static void ClassifyNumber(in FieldCtx c, string v, ScanState s)
     {

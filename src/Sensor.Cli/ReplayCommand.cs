@@ -17,8 +17,10 @@ internal static class ReplayCommand
         var bodyLimit = new Option<int?>("--body-limit") { Description = "decoded body bytes kept per message for analysis" };
         var noStore = new Option<bool>("--no-store") { Description = "parse and analyse but store nothing (for measuring the stages before storage)" };
         var noInventory = new Option<bool>("--no-inventory") { Description = "do not learn the inventory (for measuring what it costs)", Hidden = true };
+        var noFindings = new Option<bool>("--no-findings") { Description = "do not look for sensitive data or apply the security rules (for measuring what they cost)", Hidden = true };
+        var keyFile = new Option<string?>("--key-file") { Description = "installation key for value hashes (default: $SENSOR_KEY_FILE or ~/.local/share/sensor/hmac.key, created 0600 at first use)" };
         var specs = new Option<string?>("--specs") { Description = "OpenAPI specs (file or directory) to compare the traffic with: shadow, zombie, orphan and conformance findings" };
-        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit, noStore, specs, noInventory };
+        var cmd = new Command("replay", "Replay capture files through the sensor into a DuckDB file") { files, db, quiet, strict, workers, bodyLimit, noStore, specs, noInventory, noFindings, keyFile };
         cmd.SetAction(async (pr, ct) =>
         {
             var (inputs, missing) = InputFiles.Expand(pr.GetValue(files)!);
@@ -34,7 +36,7 @@ internal static class ReplayCommand
             bool isQuiet = pr.GetValue(quiet);
             var dbPath = pr.GetValue(db)!;
             var progress = !isQuiet && !Console.IsErrorRedirected ? new ProgressLine() : null;
-            var runner = new ReplayRunner(opt) { Inventory = !pr.GetValue(noInventory) };
+            var runner = new ReplayRunner(opt) { Inventory = !pr.GetValue(noInventory), Findings = !pr.GetValue(noFindings), KeyFile = pr.GetValue(keyFile) };
             ReplayResult result;
             try
             {

@@ -169,6 +169,9 @@ public sealed class HttpTransaction
     public int Index;
     /// <summary>Sensitive items found by analyzers (redacted), stored with the transaction.</summary>
     public List<SensitiveTag>? Sensitive;
+    /// <summary>Redacted forms of what storage would otherwise write as sent (set by the sensitive-data analyzer): no raw secret or personal data.</summary>
+    public string? RedactedTarget;
+    public byte[]? RedactedRequestHeaders, RedactedResponseHeaders;
     /// <summary>The service (Host, else server ip:port) as the analyzers name it, set by the first analyzer that needs it.</summary>
     public string? Service;
 
@@ -181,6 +184,9 @@ public sealed class HttpTransaction
     /// <summary>Path of the request target (origin-form, or the path of an absolute-form URI).</summary>
     public string Path => (_uriParts ??= UriParts.Split(Request.Target, Request.Method)).Path;
     public string? Query => (_uriParts ??= UriParts.Split(Request.Target, Request.Method)).Query;
+    /// <summary>The path as it may be stored and aggregated: redacted when an analyzer redacted the target, else as sent.</summary>
+    public string StoredPath => RedactedTarget == null ? Path : (_storedPath ??= UriParts.Split(RedactedTarget, Request.Method).Path);
+    private string? _storedPath;
     private (string Path, string? Query)? _uriParts;   // split once, however many readers
 
     public string FlagsText()

@@ -20,7 +20,8 @@ public static class FindingsStore
           service varchar, method varchar, path_template varchar, location varchar,
           detail varchar, evidence varchar,
           first_seen timestamp, last_seen timestamp, count bigint,
-          source varchar, created_at timestamp, updated_at timestamp, fixed_at timestamp)
+          source varchar, created_at timestamp, updated_at timestamp, fixed_at timestamp,
+          endpoint_calls bigint)
         """;
 
     public const string Events = """
@@ -36,15 +37,21 @@ public static class FindingsStore
         public string? RuleId, Title, Category, Owasp, Cwe, Severity, Status, Service, Method, PathTemplate, Location, Detail, Evidence, Source;
         public int RiskScore;
         public DateTime? FirstSeen, LastSeen, CreatedAt, UpdatedAt, FixedAt;
-        public long Count;
+        public long Count, EndpointCalls;
     }
+
+    /// <summary>Decides whether a finding that was not raised again stays open: (service, method, template, endpoint calls when last raised, last seen).</summary>
+    public delegate bool KeepOpen(string? service, string? method, string? template, long endpointCalls, DateTime? lastSeen);
 
     /// <summary>
     /// Reconciles the findings whose source starts with <paramref name="sourcePrefix"/> (e.g. "spec:") with
     /// <paramref name="current"/>, the complete set that holds now for that scope. The scope is rewritten in
     /// bulk (appender), so thousands of findings cost no more than a few rows would.
     /// </summary>
-    public static (int New, int Fixed, int Total) Reconcile(SensorDatabase db, string sourcePrefix, IReadOnlyList<Finding> current, DateTime now)
+    /// <param name="keepOpen">For a finding no longer raised: true keeps it open (default: it is fixed).</param>
+    /// <param name="endpointCalls">The endpoint's call count when a finding is raised, remembered for <paramref name="keepOpen"/>.</param>
+    public static (int New, int Fixed, int Total) Reconcile(SensorDatabase db, string sourcePrefix, IReadOnlyList<Finding> current, DateTime now,
+        KeepOpen? keepOpen = null, Func<Finding, long>? endpointCalls = null)
     {
         var rows = new Dictionary<string, Row>(StringComparer.Ordinal);
         using (var cmd = db.Connection.CreateCommand())
@@ -60,7 +67,7 @@ public static class FindingsStore
                     Id = r.GetString(0), RuleId = S(1), Title = S(2), Category = S(3), Owasp = S(4), Cwe = S(5), Severity = S(6),
                     RiskScore = r.IsDBNull(7) ? 0 : r.GetInt32(7), Status = S(8), Service = S(9), Method = S(10), PathTemplate = S(11),
                     Location = S(12), Detail = S(13), Evidence = S(14), FirstSeen = T(15), LastSeen = T(16), Count = r.IsDBNull(17) ? 0 : r.GetInt64(17),
-                    Source = S(18), CreatedAt = T(19), UpdatedAt = T(20), FixedAt = T(21),
+                    Source = S(18), CreatedAt = T(19), UpdatedAt = T(20), FixedAt = T(21), EndpointCalls = r.IsDBNull(22) ? 0 : r.GetInt64(22),
                 };
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -92,11 +99,11 @@ public static class FindingsStore
                 Id = id, RuleId = f.RuleId, Title = f.Title, Category = f.Category, Owasp = f.Owasp, Cwe = f.Cwe, Severity = f.Severity,
                 RiskScore = f.RiskScore, Status = status, Service = f.Service, Method = f.Method, PathTemplate = f.PathTemplate, Location = f.Location,
                 Detail = f.Detail, Evidence = f.Evidence, FirstSeen = first, LastSeen = last, Count = f.Count, Source = f.Source,
-                CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now, FixedAt = null,
+                CreatedAt = old?.CreatedAt ?? now, UpdatedAt = now, FixedAt = null, EndpointCalls = endpointCalls?.Invoke(f) ?? 0,
             };
         }
         foreach (var row in rows.Values)
-            if (!seen.Contains(row.Id) && row.Status != Fixed)
+            if (!seen.Contains(row.Id) && row.Status != Fixed && keepOpen?.Invoke(row.Service, row.Method, row.PathTemplate, row.EndpointCalls, row.LastSeen) != true)
             {
                 fixedNow++;
                 events.Add((row.Id, Fixed, row.Count));
@@ -113,7 +120,7 @@ public static class FindingsStore
                     .AppendValue(w.Severity).AppendValue(w.RiskScore).AppendValue(w.Status).AppendValue(w.Service).AppendValue(w.Method)
                     .AppendValue(w.PathTemplate).AppendValue(w.Location).AppendValue(w.Detail).AppendValue(w.Evidence).AppendValue(w.FirstSeen)
                     .AppendValue(w.LastSeen).AppendValue(w.Count).AppendValue(w.Source).AppendValue(w.CreatedAt).AppendValue(w.UpdatedAt)
-                    .AppendValue(w.FixedAt).EndRow();
+                    .AppendValue(w.FixedAt).AppendValue(w.EndpointCalls).EndRow();
         using (var app = db.Connection.CreateAppender("finding_events"))
             foreach (var (id, status, count) in events)
                 app.CreateRow().AppendValue(id).AppendValue(now).AppendValue(status).AppendValue(count).EndRow();

@@ -65,10 +65,11 @@ public sealed class DuckDbTransactionSink : ITransactionSink
             .AppendValue(t.Conn)
             .AppendValue(Timestamp.ToDateTime(t.TsRequest))
             .AppendValue(t.TsResponse is long r ? Timestamp.ToDateTime(r) : (DateTime?)null)
-            .AppendValue(t.Request.Method).AppendValue(t.Request.Host).AppendValue(t.Request.Target)
-            .AppendValue(t.Path).AppendValue(t.Query)
+            .AppendValue(t.Request.Method).AppendValue(t.Request.Host).AppendValue(t.RedactedTarget ?? t.Request.Target)
+            .AppendValue(t.StoredPath)
+            .AppendValue(t.RedactedTarget == null ? t.Query : UriParts.Split(t.RedactedTarget, t.Request.Method).Query)
             .AppendValue(resp?.Status)
-            .Text(t.Request.RawHeaderBytes, t.Request).Text(resp?.RawHeaderBytes, resp)
+            .Text(t.RedactedRequestHeaders ?? t.Request.RawHeaderBytes, t.Request).Text(t.RedactedResponseHeaders ?? resp?.RawHeaderBytes, resp)
             .AppendValue(t.Request.ContentType).AppendValue(resp?.ContentType)
             .AppendValue(t.RequestBody.Length).AppendValue(t.ResponseBody.Length)
             .AppendValue(t.RequestBody.Sha256Hex).AppendValue(t.ResponseBody.Sha256Hex)
@@ -81,7 +82,7 @@ public sealed class DuckDbTransactionSink : ITransactionSink
             var ts = Timestamp.ToDateTime(t.TsRequest);
             foreach (var tag in tags)
                 _sensitive.CreateRow().AppendValue(_runId).AppendValue(t.Conn).AppendValue(ts).AppendValue(t.Service).AppendValue(t.Request.Method)
-                    .AppendValue(t.Path).AppendValue(resp?.Status).AppendValue(tag.Part).AppendValue(tag.Location).AppendValue(tag.Type)
+                    .AppendValue(t.StoredPath).AppendValue(resp?.Status).AppendValue(tag.Part).AppendValue(tag.Location).AppendValue(tag.Type)
                     .AppendValue(tag.Preview).AppendValue(tag.ValueHmac).EndRow();
         }
         _rows.Inc();

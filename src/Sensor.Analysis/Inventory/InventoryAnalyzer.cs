@@ -93,19 +93,19 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         public void OnTransaction(HttpTransaction t)
         {
             var service = ServiceOf(t);
-            var (shapeKey, positions) = Key(t.Path);
+            var (shapeKey, positions) = Key(t.StoredPath);
             _positions.Clear();
             _positions.AddRange(positions);
             var sk = (service, t.Method, shapeKey);
             if (!Shapes.TryGetValue(sk, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
-                Shapes[sk] = shape = new EndpointShape { Service = service, Method = t.Method, Key = shapeKey, SamplePath = t.Path };
+                Shapes[sk] = shape = new EndpointShape { Service = service, Method = t.Method, Key = shapeKey, SamplePath = t.StoredPath };
             var schemes = shape != null ? _learner.Learn(shape, t, _positions) : Credentials.Schemes(t.Request, t.Query);
             if (shape == null) f._shapesDropped.Inc();
 
-            var key = (service, t.Method, t.Path);
+            var key = (service, t.Method, t.StoredPath);
             if (!Paths.TryGetValue(key, out var o))
             {
-                if (Paths.Count < f._limits.MaxPathsPerWorker) Paths[key] = o = new PathObservation { Service = service, Method = t.Method, Path = t.Path };
+                if (Paths.Count < f._limits.MaxPathsPerWorker) Paths[key] = o = new PathObservation { Service = service, Method = t.Method, Path = t.StoredPath };
                 else if (shape != null)
                 {
                     // Table full: count under the shape's sample path, which resolves to the same endpoint.
@@ -125,18 +125,8 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
 
         public void Complete() { }
 
-        // Paths repeat (the same ids are fetched again and again): their shape key is worked out once per worker.
-        private readonly Dictionary<string, (string Key, int[] Positions)> _keys = new(StringComparer.Ordinal);
-
-        private (string, int[]) Key(string path)
-        {
-            if (_keys.TryGetValue(path, out var k)) return k;
-            var positions = new List<int>();
-            k = (EndpointShape.ShapeKey(path, positions), positions.Count == 0 ? [] : positions.ToArray());
-            if (_keys.Count >= 65536) _keys.Clear();   // bounded: a flood of unique paths only costs the recomputation
-            _keys[path] = k;
-            return k;
-        }
+        private readonly ShapeKeyCache _keys = new();
+        private (string, int[]) Key(string path) => _keys.Get(path);
     }
 }
 
@@ -146,4 +136,20 @@ public sealed record InventoryLimits
     public int MaxPathsPerWorker { get; init; } = 200_000;
     /// <summary>Distinct endpoint shapes (service + method + path with ids folded) per worker.</summary>
     public int MaxShapesPerWorker { get; init; } = 20_000;
+}
+
+/// <summary>Shape keys of concrete paths, worked out once per worker: paths repeat (the same ids are fetched again and again).</summary>
+public sealed class ShapeKeyCache
+{
+    private readonly Dictionary<string, (string Key, int[] Positions)> _keys = new(StringComparer.Ordinal);
+
+    public (string Key, int[] Positions) Get(string path)
+    {
+        if (_keys.TryGetValue(path, out var k)) return k;
+        var positions = new List<int>();
+        k = (EndpointShape.ShapeKey(path, positions), positions.Count == 0 ? [] : positions.ToArray());
+        if (_keys.Count >= 65536) _keys.Clear();   // bounded: a flood of unique paths only costs the recomputation
+        _keys[path] = k;
+        return k;
+    }
 }

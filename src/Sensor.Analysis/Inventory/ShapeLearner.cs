@@ -92,7 +92,7 @@ public sealed class ShapeLearner
 
         if (variablePositions.Count > 0)
         {
-            var segs = PathTemplater.Segments(t.Path);
+            var segs = PathTemplater.Segments(t.StoredPath);
             foreach (var p in variablePositions)
                 if (p < segs.Length)
                 {
@@ -116,9 +116,74 @@ public sealed class ShapeLearner
             if (media != null && (t.ResponseBody.Length > 0 || t.ResponseBody.CapturedLength > 0))
                 Body(rs.Content, media, resp.ContentType, t.ResponseBody, t.ResponseComplete);
         }
+        if (t.Sensitive is { Count: > 0 } tags) MarkSensitive(shape, t, tags, rs);
         // A parameter never seen before: look closely at the next requests too.
         if (shape.Query.Count + shape.Header.Count + shape.Cookie.Count != known && shape.Sampled > 1) shape.Boost = 64;
         return _schemes;
+    }
+
+    /// <summary>
+    /// Where the sensitive-data analyzer found personal data or secrets, the learned values are dropped and
+    /// marked sensitive: no enum and no example can then carry them into storage or an exported spec.
+    /// </summary>
+    private static void MarkSensitive(EndpointShape shape, HttpTransaction t, List<SensitiveTag> tags, ResponseStats? rs)
+    {
+        foreach (var tag in tags)
+        {
+            switch (tag.Part)
+            {
+                case "query": Mark(shape.Query.GetValueOrDefault(tag.Location)?.Values); break;
+                case "req_header": Mark(shape.Header.GetValueOrDefault(tag.Location)?.Values); break;
+                case "req_cookie": Mark(shape.Cookie.GetValueOrDefault(tag.Location)?.Values); break;
+                case "req_body":
+                    foreach (var b in shape.RequestBodies.Values.Concat(shape.RejectedBodies.Values)) MarkPath(b.Schema, tag.Location);
+                    break;
+                case "resp_body":
+                    if (rs != null) foreach (var b in rs.Content.Values) MarkPath(b.Schema, tag.Location);
+                    break;
+            }
+        }
+    }
+
+    private static void Mark(ValueStats? v)
+    {
+        if (v == null) return;
+        v.Values = null;
+        v.Sensitive = true;
+    }
+
+    /// <summary>Follows a location ($.a.b[0].c, $['e-mail'], or a form field name) to its learned node and marks it.</summary>
+    private static void MarkPath(SchemaNode root, string location)
+    {
+        var node = root;
+        if (!location.StartsWith('$'))
+        {
+            Mark(root.Properties?.GetValueOrDefault(location)?.Scalar);
+            return;
+        }
+        int i = 1;
+        while (node != null && i < location.Length)
+        {
+            if (location[i] == '.')
+            {
+                int end = location.IndexOfAny(['.', '['], i + 1);
+                if (end < 0) end = location.Length;
+                node = node.Properties?.GetValueOrDefault(location[(i + 1)..end]) ?? node.AdditionalProperties;
+                i = end;
+            }
+            else if (location[i] == '[')
+            {
+                int end = location.IndexOf(']', i);
+                if (end < 0) return;
+                var inner = location[(i + 1)..end];
+                node = inner.Length > 0 && (inner[0] == '\'' || inner[0] == '"')
+                    ? node.Properties?.GetValueOrDefault(inner[1..^1]) ?? node.AdditionalProperties
+                    : node.Items;
+                i = end + 1;
+            }
+            else return;
+        }
+        if (node != null) Mark(node.Scalar ??= new ValueStats());
     }
 
     private readonly Dictionary<string, string> _credentialIds = new(StringComparer.Ordinal);

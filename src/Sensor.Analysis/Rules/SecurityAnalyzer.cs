@@ -44,16 +44,27 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
         public readonly Dictionary<(string, string, string), EndpointEvidence> ByShape = [];
         private readonly List<int> _positions = [];
         private readonly Dictionary<string, JwtFacts> _jwts = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (string Location, HeaderRole Role)> _roles = new(StringComparer.Ordinal);
+
+        /// <summary>"req_header:name" and the role of a request header, cached (names repeat on every request).</summary>
+        private (string, HeaderRole) Role(string name)
+        {
+            if (_roles.TryGetValue(name, out var r)) return r;
+            var lower = name.ToLowerInvariant();
+            r = ("req_header:" + lower, HeaderRoles.Of(lower));
+            if (_roles.Count < 4096) _roles[name] = r;
+            return r;
+        }
 
         public void OnTransaction(HttpTransaction t)
         {
             var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
             _positions.Clear();
-            var key = EndpointShape.ShapeKey(t.Path, _positions);
+            var key = EndpointShape.ShapeKey(t.StoredPath, _positions);
             if (!ByShape.TryGetValue((service, t.Method, key), out var ev))
             {
                 if (ByShape.Count >= MaxShapesPerWorker) return;
-                ByShape[(service, t.Method, key)] = ev = new EndpointEvidence { Service = service, Method = t.Method, Key = key, SamplePath = t.Path };
+                ByShape[(service, t.Method, key)] = ev = new EndpointEvidence { Service = service, Method = t.Method, Key = key, SamplePath = t.StoredPath };
             }
             long ts = t.TsRequest;
             ev.Requests++;
@@ -65,14 +76,15 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             var client = t.ClientIp.ToString();
 
             // Credentials on the wire: everything we parse is plaintext HTTP.
+            bool credential = t.Query is { } query && Credentials.MayHoldQueryCredential(query) && Credentials.Schemes(req, query).Count > 0;
             for (int i = 0; i < req.FieldCount; i++)
             {
-                var name = req.NameAt(i);
-                var role = HeaderRoles.Of(name.ToLowerInvariant());
+                var (location, role) = Role(req.NameAt(i));
                 if (role is HeaderRole.Authorization or HeaderRole.Credential)
                 {
-                    ev.Add("plaintext-credentials", "req_header:" + name.ToLowerInvariant(), ts, null, ok);
-                    if (role == HeaderRole.Authorization) Jwt(ev, req.ValueAt(i), "req_header:" + name.ToLowerInvariant(), ts, ok);
+                    credential = true;
+                    ev.Add("plaintext-credentials", location, ts, null, ok);
+                    if (role == HeaderRole.Authorization) Jwt(ev, req.ValueAt(i), location, ts, ok);
                 }
                 else if (role == HeaderRole.Cookie)
                     foreach (var part in req.ValueAt(i).Split(';'))
@@ -80,10 +92,13 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                         int eq = part.IndexOf('=');
                         if (eq <= 0) continue;
                         var cname = part[..eq].Trim();
-                        if (Credentials.IsSessionCookie(cname)) ev.Add("plaintext-credentials", "req_cookie:" + cname, ts, null, ok);
+                        if (Credentials.IsSessionCookie(cname)) { credential = true; ev.Add("plaintext-credentials", "req_cookie:" + cname, ts, null, ok); }
                         Jwt(ev, part[(eq + 1)..].Trim(), "req_cookie:" + cname, ts, ok);
                     }
             }
+
+            // Answered 2xx to a request without any credential (this run's evidence, so a fix shows).
+            if (!credential && ok) ev.Add("unauthenticated-endpoint", "", ts, null, true);
 
             // Rates per client minute; server push-back.
             ev.CountClientMinute(client, ts / Sensor.Core.Timestamp.TicksPerSecond / 60);
@@ -120,9 +135,10 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
         {
             bool hasBody = t.ResponseBody.Length > 0;
             string? acao = null, acac = null;
+            bool nosniff = false;
             for (int i = 0; i < resp.FieldCount; i++)
             {
-                var name = resp.NameAt(i).ToLowerInvariant();
+                var name = Lower(resp.NameAt(i));
                 switch (name)
                 {
                     case "set-cookie": Cookie(ev, resp.ValueAt(i), ts); break;
@@ -133,6 +149,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                     case "access-control-allow-origin": acao = resp.ValueAt(i).Trim(); break;
                     case "access-control-allow-credentials": acac = resp.ValueAt(i).Trim(); break;
                     case "retry-after": ev.RateLimitSignals = true; break;
+                    case "x-content-type-options": nosniff = true; break;
                     default:
                         if (name.StartsWith("x-ratelimit", StringComparison.Ordinal) || name.StartsWith("ratelimit", StringComparison.Ordinal) || name.StartsWith("x-rate-limit", StringComparison.Ordinal))
                             ev.RateLimitSignals = true;
@@ -145,7 +162,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                      && !SameHost(origin, t.Host))
                 ev.Add("cors-reflected-origin", "resp_header:access-control-allow-origin", ts, "the request's Origin echoed back, with credentials", false);
 
-            if (hasBody && resp.ContentType != null && resp.Get("X-Content-Type-Options") == null)
+            if (hasBody && resp.ContentType != null && !nosniff)
                 ev.Add("missing-nosniff", "resp_header:x-content-type-options", ts, null, false);
             // Cache control on responses that carried sensitive data (tags are set by the sensitive-data analyzer, which runs first).
             if (t.Sensitive is { Count: > 0 } tags && tags.Any(x => x.Part.StartsWith("resp", StringComparison.Ordinal)))
@@ -161,6 +178,16 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                 if (StackTraces.Find(window) is { } marker) ev.Add("stack-trace-disclosure", "resp_body", ts, marker, false);
                 else if (status >= 500 && body.Length > 1024) ev.Add("verbose-error", "resp_body", ts, $"{status} with a {body.Length}-byte body", false);
             }
+        }
+
+        private readonly Dictionary<string, string> _lower = new(StringComparer.Ordinal);
+
+        private string Lower(string name)
+        {
+            if (_lower.TryGetValue(name, out var l)) return l;
+            l = name.ToLowerInvariant();
+            if (_lower.Count < 4096) _lower[name] = l;
+            return l;
         }
 
         private static bool SameHost(string origin, string? host)

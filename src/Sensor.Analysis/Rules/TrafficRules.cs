@@ -71,8 +71,17 @@ public static class TrafficRules
         IReadOnlyList<SensitiveAggregate> sensitive, Func<string, string, string, string?> templateOf, RuleOptions options)
     {
         var findings = new List<Finding>();
-        var byEndpoint = endpoints.ToDictionary(e => (e.Service, e.Method, e.Template));
-        var unauthenticated = endpoints.Where(e => e.Observed.Unauthenticated2xx > 0).Select(e => (e.Service, e.Method, e.Template)).ToHashSet();
+        // Evidence is keyed by endpoint shape; merge it into endpoints first.
+        var merged = new Dictionary<(string, string, string), EndpointEvidence>();
+        foreach (var ev in evidence)
+        {
+            var template = templateOf(ev.Service, ev.Method, ev.SamplePath);
+            if (template == null) continue;
+            var k = (ev.Service, ev.Method, template);
+            if (!merged.TryGetValue(k, out var m)) merged[k] = m = new EndpointEvidence { Service = ev.Service, Method = ev.Method, Key = template, SamplePath = ev.SamplePath };
+            m.Merge(ev);
+        }
+        var unauthenticated = merged.Where(kv => kv.Value.Hits.ContainsKey(("unauthenticated-endpoint", ""))).Select(kv => kv.Key).ToHashSet();
         var returnsSensitive = new HashSet<(string, string, string)>();
 
         Finding Make(string ruleId, string service, string method, string template, string? location, string detail, string? evidence,
@@ -99,6 +108,8 @@ public static class TrafficRules
                 returnsSensitive.Add(key);
                 bool open = unauthenticated.Contains(key);
                 string sev = group == "secret" ? (open ? Severity.Critical : Severity.High) : (open ? Severity.High : Severity.Medium);
+                // A sign-in or token endpoint issuing a token is doing its job; it stays listed, at low.
+                if (s.Type is "jwt" or "api_key" && PublicByDesign(s.Template)) sev = Severity.Low;
                 findings.Add(Make("sensitive-data-exposure", s.Service, s.Method, s.Template, where,
                     $"{s.Type} returned in {where} ({s.Count} times, {s.DistinctValues} distinct values{(open ? "; the endpoint answers without credentials" : "")})",
                     $"{s.Type} e.g. {s.Preview}", s.Count, s.FirstSeen, s.LastSeen, sev, group));
@@ -112,29 +123,6 @@ public static class TrafficRules
                     $"{s.Type} sent in a plaintext HTTP request body ({s.Count} times)", $"{s.Type} e.g. {s.Preview}", s.Count, s.FirstSeen, s.LastSeen, sensitivity: "secret"));
         }
 
-        foreach (var e in endpoints)
-        {
-            if (e.Observed.Unauthenticated2xx <= 0) continue;
-            bool mutating = e.Method is "POST" or "PUT" or "PATCH" or "DELETE";
-            bool leaks = returnsSensitive.Contains((e.Service, e.Method, e.Template));
-            string sev = mutating || leaks ? Severity.High : PublicByDesign(e.Template) ? Severity.Info : Severity.Medium;
-            findings.Add(Make("unauthenticated-endpoint", e.Service, e.Method, e.Template, null,
-                $"{e.Method} {e.Template} answered 2xx to {e.Observed.Unauthenticated2xx} requests without any credential"
-                + (mutating ? "; it changes state" : "") + (leaks ? "; its responses carry sensitive data" : ""),
-                $"{e.Observed.Unauthenticated2xx} of {e.Observed.Count} requests", e.Observed.Unauthenticated2xx, e.Observed.FirstSeen, e.Observed.LastSeen, sev,
-                leaks ? "pii" : null));
-        }
-
-        // Evidence is keyed by endpoint shape; merge it into endpoints first.
-        var merged = new Dictionary<(string, string, string), EndpointEvidence>();
-        foreach (var ev in evidence)
-        {
-            var template = templateOf(ev.Service, ev.Method, ev.SamplePath);
-            if (template == null) continue;
-            var k = (ev.Service, ev.Method, template);
-            if (!merged.TryGetValue(k, out var m)) merged[k] = m = new EndpointEvidence { Service = ev.Service, Method = ev.Method, Key = template, SamplePath = ev.SamplePath };
-            m.Merge(ev);
-        }
         foreach (var ((service, method, template), ev) in merged)
         {
             foreach (var ((rule, location), h) in ev.Hits)
@@ -142,6 +130,17 @@ public static class TrafficRules
                 if (!Rules.ContainsKey(rule)) continue;
                 string? sev = null;
                 string detail = $"{Rules[rule].Title}: {location}, {h.Count} of {ev.Requests} requests";
+                if (rule == "unauthenticated-endpoint")
+                {
+                    bool mutating = method is "POST" or "PUT" or "PATCH" or "DELETE";
+                    bool leaks = returnsSensitive.Contains((service, method, template));
+                    findings.Add(Make(rule, service, method, template, null,
+                        $"{method} {template} answered 2xx to {h.Count} of {ev.Requests} requests without any credential"
+                        + (mutating ? "; it changes state" : "") + (leaks ? "; its responses carry sensitive data" : ""),
+                        $"{h.Count} of {ev.Requests} requests", h.Count, h.FirstSeen, h.LastSeen,
+                        mutating || leaks ? Severity.High : PublicByDesign(template) ? Severity.Info : Severity.Medium, leaks ? "pii" : null));
+                    continue;
+                }
                 if (rule.StartsWith("attack-", StringComparison.Ordinal))
                 {
                     // The server's answer decides: accepted (2xx) payloads deserve a look, refused ones are noise.

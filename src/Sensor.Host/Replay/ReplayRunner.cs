@@ -1,3 +1,4 @@
+using Sensor.Analysis.Rules;
 using Sensor.Capture;
 using Sensor.Core;
 using Sensor.Host.Pipeline;
@@ -26,6 +27,11 @@ public sealed class ReplayRunner
     private readonly TimeProvider _time;
     /// <summary>Learn the inventory (default). Off only to measure what it costs.</summary>
     public bool Inventory { get; init; } = true;
+    /// <summary>Look for sensitive data and apply the security rules (default). Off only to measure what it costs.</summary>
+    public bool Findings { get; init; } = true;
+    /// <summary>The installation key file for value hashes (default: <see cref="InstallationKey.DefaultPath"/>).</summary>
+    public string? KeyFile { get; init; }
+    public RuleOptions Rules { get; init; } = new();
     public static string Version => typeof(ReplayRunner).Assembly.GetName().Version?.ToString() ?? "0";
 
     public ReplayRunner(PipelineOptions opt, IReadOnlyList<IHttpAnalyzerFactory>? analyzers = null, TimeProvider? time = null)
@@ -51,7 +57,11 @@ public sealed class ReplayRunner
         // The inventory runs unless switched off for measurement: it is what the endpoints table, `sensor
         // inventory`, the OpenAPI export and the spec comparison are made from.
         var inventory = new Sensor.Analysis.Inventory.InventoryAnalyzerFactory(counters);
-        IHttpAnalyzerFactory[] all = Inventory ? [inventory, .. _analyzers] : [.. _analyzers];
+        var sensitive = Findings ? new SensitiveDataAnalyzerFactory(InstallationKey.LoadOrCreate(KeyFile), counters) : null;
+        var security = Findings ? new SecurityAnalyzerFactory() : null;
+        // Sensitive data runs first: it redacts what is stored and tells the inventory which values never to keep.
+        IHttpAnalyzerFactory[] all = [.. sensitive != null ? [sensitive] : Array.Empty<IHttpAnalyzerFactory>(),
+            .. Inventory ? [inventory] : Array.Empty<IHttpAnalyzerFactory>(), .. security != null ? [security] : Array.Empty<IHttpAnalyzerFactory>(), .. _analyzers];
         var pipeline = new SensorPipeline(_opt, counters, all, sinks);
         pipeline.Start();
         var results = new List<ReplayFileResult>();
@@ -106,6 +116,7 @@ public sealed class ReplayRunner
         {
             var now = _time.GetUtcNow().UtcDateTime;
             if (Inventory) InventoryStore.Save(db, inventory.Observations(), inventory.Shapes());
+            if (Inventory && security != null) TrafficFindingsStore.Evaluate(db, runId, security.Evidence(), Rules, now);
             db.WriteStats(runId, now, snapshot);
             db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
                 string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));

@@ -55,7 +55,7 @@ public sealed class HarReader : IDisposable
     private readonly HttpOptions _opt;
     private readonly HarCounters _ctr;
     private readonly Message _req, _resp;
-    private readonly ByteBuffer _head = new(1024), _name = new(64), _value = new(256), _connId = new(16), _serverIp = new(16), _date = new(32);
+    private readonly ByteBuffer _head = new(1024), _name = new(64), _value = new(256), _connId = new(16), _serverIp = new(16), _date = new(32), _connText = new(64);
     private readonly Dictionary<string, PseudoConnection> _conns = [];
     private readonly Dictionary<string, PseudoConnection>.AlternateLookup<ReadOnlySpan<char>> _connLookup;
     private readonly List<string> _problems = [];
@@ -275,6 +275,7 @@ public sealed class HarReader : IDisposable
         _req.Reset();
         _resp.Reset();
         _connId.Clear();
+        _connText.Clear();
         _serverIp.Clear();
         _date.Clear();
         _haveTime = false;
@@ -288,6 +289,7 @@ public sealed class HarReader : IDisposable
             else if (name.SequenceEqual("startedDateTime"u8)) fieldCut |= ReadString(_date);
             else if (name.SequenceEqual("serverIPAddress"u8)) fieldCut |= ReadString(_serverIp);
             else if (name.SequenceEqual("connection"u8)) fieldCut |= ReadString(_connId);
+            else if (name.SequenceEqual("_conn"u8)) fieldCut |= ReadString(_connText);
             else if (name.SequenceEqual("time"u8)) _haveTime = ReadNumber(out _time);
             else _json.SkipValue();
         }
@@ -457,9 +459,12 @@ public sealed class HarReader : IDisposable
         }
 
         long ts = StartTime();
+        int txIndex;
         var server = ServerAddress(url);
         ushort serverPort = url.Port;
-        var pc = Connection(server, serverPort, out int txIndex);
+        var pc = RecordedConnection();
+        if (pc != null) txIndex = pc.Next++;
+        else pc = Connection(server, serverPort, out txIndex);
         var t = new HttpTransaction
         {
             Flow = FlowKey.Create(pc.Client, pc.Port, server, serverPort, out _),
@@ -648,6 +653,36 @@ public sealed class HarReader : IDisposable
         }
         index = pc.Next++;
         return pc;
+    }
+
+    /// <summary>
+    /// A connection the exporter recorded as "_conn": "client:port-server:port" (IPv6 in brackets), as capture
+    /// tools that write HAR do: the transaction then names the same connection as the capture would.
+    /// </summary>
+    private PseudoConnection? RecordedConnection()
+    {
+        if (_connText.Length is 0 or > 128) return null;
+        var text = Encoding.UTF8.GetString(_connText.Span);
+        int dash = text.IndexOf("]-", StringComparison.Ordinal) is int b and > 0 ? b + 1 : text.IndexOf('-');
+        if (dash <= 0 || !TryEndpoint(text[..dash], out var client, out var cport) || !TryEndpoint(text[(dash + 1)..], out var server, out var sport)) return null;
+        if (_conns.TryGetValue("_conn:" + text, out var known)) return known;
+        var pc = new PseudoConnection(client, cport, server, sport);
+        if (_conns.Count >= MaxConnections) _conns.Clear();
+        _conns["_conn:" + text] = pc;
+        return pc;
+    }
+
+    private static bool TryEndpoint(string s, out IpAddr ip, out ushort port)
+    {
+        ip = default; port = 0;
+        int colon = s.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(s.AsSpan(colon + 1), out port)) return false;
+        var host = s[..colon].Trim('[', ']');
+        if (!IPAddress.TryParse(host, out var a)) return false;
+        Span<byte> bytes = stackalloc byte[16];
+        if (!a.TryWriteBytes(bytes, out int len)) return false;
+        ip = len == 4 ? IpAddr.V4(bytes[..4]) : IpAddr.V6(bytes[..16]);
+        return true;
     }
 
     private static string NormalizeVersion(ReadOnlySpan<byte> v)

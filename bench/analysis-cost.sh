@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# What the analysis stages cost, as ratios between replays of the same capture measured alternately in one
+# run (the machine is shared and noisy: quote the ratios, not the seconds):
+#   issue 5: inventory + OpenAPI export   vs  replay without inventory and findings   (target < 1.25)
+#   issue 6: sensitive data + rules       vs  replay with the inventory only          (target < 1.30)
+#   usage: bench/analysis-cost.sh [CAPTURE]     (run from the project root)
+#          default capture: $BENCH_DATA/api-mix.pcap (../shared/bench/make-captures.sh makes it)
+#   env:   RUNS=5 BENCH_DATA=/tmp/bench-data SENSOR="cmd"
+set -euo pipefail
+DATA="${BENCH_DATA:-/tmp/bench-data}"; RUNS="${RUNS:-5}"
+CAP="${1:-$DATA/api-mix.pcap}"
+[ -s "$CAP" ] || { echo "no capture at $CAP (API_MB=300 STATIC_MB=300 ../shared/bench/make-captures.sh all)"; exit 1; }
+if [ -z "${SENSOR:-}" ]; then
+  dotnet publish src/Sensor.Cli -c Release -o "$DATA/sensor-analysis" >"$DATA/sensor-analysis-publish.log" 2>&1 || { tail -20 "$DATA/sensor-analysis-publish.log"; exit 1; }
+  SENSOR="dotnet $DATA/sensor-analysis/sensor.dll"
+fi
+WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+export SENSOR_KEY_FILE="$WORK/hmac.key"
+cat "$CAP" >/dev/null
+now() { date +%s.%N; }
+declare -A T RSS
+run() {   # name, extra args
+  rm -f "$WORK/$1.duckdb"*
+  /usr/bin/time -f %M -o "$WORK/rss" $SENSOR replay "$CAP" --db "$WORK/$1.duckdb" --quiet ${2:-} >/dev/null 2>"$WORK/err" &
+  local t0; t0=$(now); wait $! || { cat "$WORK/err"; exit 1; }
+  T[$1]+="$(echo "$(now) - $t0" | bc) "; RSS[$1]+="$(tail -1 "$WORK/rss") "
+}
+for i in $(seq 1 "$RUNS"); do
+  run base "--no-inventory --no-findings"
+  run inventory "--no-findings"
+  run all ""
+  t0=$(now); $SENSOR openapi export --db "$WORK/inventory.duckdb" --out "$WORK/out" >/dev/null; T[export]+="$(echo "$(now) - $t0" | bc) "
+done
+median() { printf '%s\n' $@ | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+B=$(median ${T[base]}); I=$(median ${T[inventory]}); A=$(median ${T[all]}); E=$(median ${T[export]})
+printf 'capture %s, %d runs (medians)\n' "$(basename "$CAP")" "$RUNS"
+printf '  replay, no inventory, no findings  %6.2f s   peak RSS %s MiB\n' "$B" "$(( $(median ${RSS[base]} | cut -d. -f1) / 1024 ))"
+printf '  replay with inventory              %6.2f s   peak RSS %s MiB\n' "$I" "$(( $(median ${RSS[inventory]} | cut -d. -f1) / 1024 ))"
+printf '  replay with inventory + findings   %6.2f s   peak RSS %s MiB\n' "$A" "$(( $(median ${RSS[all]} | cut -d. -f1) / 1024 ))"
+printf '  openapi export                     %6.2f s\n' "$E"
+awk -v b="$B" -v i="$I" -v e="$E" 'BEGIN { printf "  inventory + export: ratio %.2f to the plain replay (target < 1.25)\n", (i + e) / b }'
+awk -v i="$I" -v a="$A" 'BEGIN { printf "  sensitive data + rules: ratio %.2f to the replay with inventory (target < 1.30)\n", a / i }'

@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+using System.Text;
+using Sensor.Analysis.Inventory;
+using Sensor.Analysis.Sensitive;
+using Sensor.Http;
+
+namespace Sensor.Analysis.Rules;
+
+/// <summary>
+/// Redaction by construction for what storage writes as sent (target, header sections) and for the concrete
+/// paths the inventory keeps: credential headers and every cookie value are always masked, values the
+/// detectors found are replaced by their masked preview, and path segments that can carry personal data
+/// or secrets (emails, tokens, long numbers, hashes, opaque ids) become a keyed digest of the same shape
+/// class, so templating is unchanged and the same value still maps to the same stored segment.
+/// </summary>
+public sealed class Redactor(byte[] key)
+{
+    /// <summary>A concrete path as it may be stored.</summary>
+    public string MaskPath(string path)
+    {
+        if (path.Length == 0 || !NeedsMask(path)) return path;
+        var segs = path.Split('/');
+        for (int i = 0; i < segs.Length; i++)
+            if (segs[i].Length > 0 && ShouldMask(BodyShapesDecode(segs[i]))) segs[i] = "~" + Digest(segs[i]);
+        return string.Join('/', segs);
+    }
+
+    private static string BodyShapesDecode(string s) => Schema.BodyShapes.Decode(s);
+
+    private static bool NeedsMask(string path)
+    {
+        foreach (var seg in path.Split('/'))
+            if (seg.Length > 0 && ShouldMask(BodyShapesDecode(seg))) return true;
+        return false;
+    }
+
+    /// <summary>Segments that may be personal data or secrets; short numbers, UUIDs, dates, versions and words stay.</summary>
+    public static bool ShouldMask(string seg)
+    {
+        var kind = SegmentClassifier.Classify(seg);
+        return kind switch
+        {
+            SegmentKind.Email or SegmentKind.Token or SegmentKind.PrefixedId or SegmentKind.Hex or SegmentKind.Mixed => true,
+            SegmentKind.Numeric => seg.Count(char.IsAsciiDigit) >= 10,   // cards, phones, account numbers
+            _ => false,
+        };
+    }
+
+    private string Digest(string s)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(s), mac);
+        return Convert.ToHexStringLower(mac[..8]);
+    }
+
+    /// <summary>The request target with masked path segments and detected query values replaced; null when nothing changes.</summary>
+    public string? Target(HttpTransaction t, List<SensitiveHit> hits)
+    {
+        var target = t.Request.Target;
+        var (path, query) = UriParts.Split(target, t.Method);
+        var masked = MaskPath(path);
+        string? q = query;
+        foreach (var h in hits)
+            if (h.Part is SensitiveParts.Query or SensitiveParts.Path && h.Value.Length > 0)
+            {
+                var preview = Uri.EscapeDataString(Masking.Preview(h.Type, h.Value));
+                if (q != null) q = Replace(q, h.Value, preview);
+                masked = Replace(masked, h.Value, preview);
+            }
+        if (masked == path && q == query) return null;
+        return q == null ? masked : masked + "?" + q;
+    }
+
+    private static string Replace(string s, string value, string with)
+    {
+        s = s.Replace(value, with, StringComparison.Ordinal);
+        var esc = Uri.EscapeDataString(value);
+        if (esc != value) s = s.Replace(esc, with, StringComparison.OrdinalIgnoreCase);
+        var plus = esc.Replace("%20", "+");
+        if (plus != esc) s = s.Replace(plus, with, StringComparison.OrdinalIgnoreCase);
+        return s;
+    }
+
+    /// <summary>A header section with credential values and cookie values masked and detected values replaced; null when nothing changes.</summary>
+    public static byte[]? Headers(HttpHead head, List<SensitiveHit> hits, bool request)
+    {
+        if (head.FieldCount == 0) return null;
+        var sb = new StringBuilder(head.RawHeaderBytes.Length);
+        bool changed = false;
+        // Keep the start line as sent (the target is redacted separately in its own column).
+        var raw = head.RawHeaders;
+        int eol = raw.IndexOf("\r\n", StringComparison.Ordinal);
+        if (eol >= 0 && !raw.AsSpan(0, eol).Contains(':')) sb.Append(raw, 0, eol + 2);
+        else if (eol < 0 && !raw.Contains(':')) return null;
+        for (int i = 0; i < head.FieldCount; i++)
+        {
+            var name = head.NameAt(i);
+            var value = head.ValueAt(i);
+            var lower = name.ToLowerInvariant();
+            var v = value;
+            var role = HeaderRoles.Of(lower);
+            if (lower is "set-cookie" or "cookie") v = Cookies(value, lower == "set-cookie");
+            else if (role is HeaderRole.Authorization) v = Authorization(value);
+            else if (role is HeaderRole.Credential) v = Masking.Preview(SensitiveTypes.ApiKey, value);
+            foreach (var h in hits)
+                if (h.Value.Length > 0 && string.Equals(h.Location, lower, StringComparison.Ordinal)
+                    && h.Part == (request ? SensitiveParts.ReqHeader : SensitiveParts.RespHeader))
+                    v = v.Replace(h.Value, Masking.Preview(h.Type, h.Value), StringComparison.Ordinal);
+            if (!ReferenceEquals(v, value) && v != value) changed = true;
+            sb.Append(name).Append(": ").Append(v).Append("\r\n");
+        }
+        return changed ? Encoding.UTF8.GetBytes(sb.ToString().TrimEnd('\r', '\n')) : null;
+    }
+
+    private static string Authorization(string value)
+    {
+        var v = value.Trim();
+        int sp = v.IndexOf(' ');
+        return sp > 0 ? v[..sp] + " " + Masking.Preview(SensitiveTypes.ApiKey, v[(sp + 1)..]) : Masking.Preview(SensitiveTypes.ApiKey, v);
+    }
+
+    /// <summary>Cookie values masked, names and attributes kept (Set-Cookie attributes are what the cookie rules read).</summary>
+    private static string Cookies(string header, bool set)
+    {
+        var parts = header.Split(';');
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (set && i > 0) break;   // attributes after the first pair stay
+            int eq = parts[i].IndexOf('=');
+            if (eq < 0) continue;
+            var val = parts[i][(eq + 1)..].Trim();
+            parts[i] = parts[i][..(eq + 1)] + (val.Length <= 4 ? "****" : Masking.Preview(SensitiveTypes.ApiKey, val));
+        }
+        return string.Join(';', parts);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Text;
+using Sensor.Analysis.Inventory;
+using Sensor.Analysis.Sensitive;
+using Sensor.Core;
+using Sensor.Http;
+
+namespace Sensor.Analysis.Rules;
+
+/// <summary>
+/// Finds personal data and secrets in every part of each transaction and tags the transaction with them,
+/// redacted on the spot: a masked preview and an HMAC-SHA256 of the value under the installation key. The
+/// raw value never leaves this method; storage writes the tags (sensitive_items), rules aggregate them.
+/// </summary>
+public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? counters = null) : IHttpAnalyzerFactory
+{
+    private readonly Counter _items = (counters ?? new CounterRegistry()).Create("sensitive", "items", "sensitive items found (PII and secrets)");
+    private readonly Counter _bodiesSkipped = (counters ?? new CounterRegistry()).Create("sensitive", "bodies_sampled_out", "transactions whose bodies were not scanned (busy endpoint, see sampling)");
+    private readonly Counter _transactions = (counters ?? new CounterRegistry()).Create("sensitive", "transactions", "transactions carrying at least one sensitive item");
+    public string Name => "sensitive";
+
+    public IHttpAnalyzer Create(int workerId) => new Analyzer(this);
+
+    /// <summary>HMAC-SHA256 of type and value, hex, under the installation key: equal values hash alike, nothing can be read back.</summary>
+    public static string Hash(byte[] key, string type, string value)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        var bytes = Encoding.UTF8.GetBytes(type + "\u001f" + value);
+        HMACSHA256.HashData(key, bytes, mac);
+        return Convert.ToHexStringLower(mac[..16]);
+    }
+
+    private sealed class Analyzer(SensitiveDataAnalyzerFactory f) : IHttpAnalyzer
+    {
+        private readonly List<SensitiveHit> _hits = [];
+        private readonly Redactor _redactor = new(f.Key);
+        private readonly ShapeKeyCache _keys = new();
+        private readonly Dictionary<(string, string, string), BodySampling> _sampling = [];
+        private static readonly SensitiveScanOptions NoBodies = SensitiveScanOptions.Default with { Bodies = false };
+
+        /// <summary>
+        /// Bodies of an endpoint are scanned in full for its first 64 requests, then one in 16 (one in 64 past
+        /// 1024 scanned), and again in full for 64 requests after a body showed a new kind of item at a new place. Paths,
+        /// queries, headers and cookies are scanned on every request: they are what storage redacts.
+        /// </summary>
+        private sealed class BodySampling
+        {
+            public long Seen, Scanned;
+            public int Boost;
+            public readonly HashSet<(string, string, string)> Known = [];
+            public bool Next()
+            {
+                Seen++;
+                if (Boost > 0) { Boost--; return true; }
+                long every = Scanned < 64 ? 1 : Scanned < 1024 ? 16 : 64;
+                return Seen % every == 0;
+            }
+        }
+
+        public void OnTransaction(HttpTransaction t)
+        {
+            var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
+            _hits.Clear();
+            var key = (service, t.Method, _keys.Get(t.Path).Key);
+            if (!_sampling.TryGetValue(key, out var sampling))
+            {
+                if (_sampling.Count >= 20_000) _sampling.Clear();
+                _sampling[key] = sampling = new BodySampling();
+            }
+            bool bodies = sampling.Next();
+            TransactionScanner.Scan(t, _hits, bodies ? SensitiveScanOptions.Default : NoBodies);
+            if (bodies)
+            {
+                sampling.Scanned++;
+                foreach (var h in _hits)
+                    if (sampling.Known.Count < 512 && sampling.Known.Add((h.Part, h.Location, h.Type)) && sampling.Scanned > 1) sampling.Boost = 64;
+            }
+            else f._bodiesSkipped.Inc();
+            // What storage writes as sent is redacted here, while the raw values are at hand.
+            t.RedactedTarget = _redactor.Target(t, _hits);
+            t.RedactedRequestHeaders = Redactor.Headers(t.Request, _hits, request: true);
+            if (t.Response != null) t.RedactedResponseHeaders = Redactor.Headers(t.Response, _hits, request: false);
+            if (_hits.Count == 0) return;
+            var tags = t.Sensitive ??= new List<SensitiveTag>(_hits.Count);
+            foreach (var h in _hits)
+                tags.Add(new SensitiveTag(h.Part, h.Location, h.Type, Masking.Preview(h.Type, h.Value), Hash(f.Key, h.Type, h.Value)));
+            _hits.Clear();   // drop the raw values now
+            f._items.Add(tags.Count);
+            f._transactions.Inc();
+        }
+
+        public void Complete() { }
+    }
+
+    private byte[] Key => key;
+}

@@ -257,7 +257,7 @@ internal static class KeyClassifier
     private static readonly HashSet<string> KeyQualifiers = S("api", "access", "secret", "private", "auth", "client", "app", "application",
         "service", "master", "signing", "encryption", "subscription", "maps", "developer", "consumer", "server", "internal", "admin",
         "integration", "partner", "live", "prod", "production", "write", "read", "sdk", "rest", "account", "storage", "shared", "webhook",
-        "hmac", "crypto", "license", "licence", "google", "stripe", "openai", "sendgrid", "twilio", "mailgun", "slack", "github", "gitlab");
+        "hmac", "crypto", "google", "stripe", "openai", "sendgrid", "twilio", "mailgun", "slack", "github", "gitlab");
     private static readonly HashSet<string> ForeignKeyWords = S("clave", "llave", "cle", "chiave", "schluessel", "schlussel", "chave", "sleutel", "klucz", "nyckel", "nokkel");
     private static readonly HashSet<string> SecretNegative = S("refresh", "csrf", "xsrf", "id", "ids", "type", "preview", "prefix", "suffix",
         "hint", "last4", "masked", "mask", "expires", "expiry", "expiration", "exp", "ttl", "at", "url", "uri", "endpoint", "name", "count",

@@ -458,10 +458,9 @@ internal static class Validators
     private static readonly HashSet<string> PlaceholderWords = new(StringComparer.OrdinalIgnoreCase)
     {
         "password", "secret", "token", "apikey", "api_key", "api-key", "null", "none", "nil", "undefined", "empty", "n/a", "na", "string",
-        "value", "default", "admin", "root", "test", "testing", "pass", "passwd", "123456", "1234567", "12345678", "123456789", "qwerty",
-        "letmein", "abc123", "password1", "password123", "hunter2", "secret123", "guest", "user", "demo", "temp", "tbd", "unknown", "hidden",
-        "private", "redacted", "censored", "removed", "omitted", "filtered", "sensitive", "confidential", "mypassword", "mysecret", "s3cr3t",
-        "p@ssw0rd", "passw0rd", "bearer", "basic", "true", "false", "yes", "no", "on", "off", "required", "optional", "*", "-", "?",
+        "value", "default", "admin", "root", "test", "testing", "pass", "passwd", "123456", "guest", "user", "demo", "temp", "tbd",
+        "unknown", "hidden", "private", "redacted", "censored", "removed", "omitted", "filtered", "sensitive", "confidential", "bearer",
+        "basic", "true", "false", "yes", "no", "on", "off", "required", "optional", "*", "-", "?",
         // "change me" and "password"/"secret" in other languages
         "cambiame", "cámbiame", "cambiar", "aendern", "ändern", "andern", "changezmoi", "modifiermoi", "cambiami", "mudar", "alterar",
         "contraseña", "contrasena", "passwort", "kennwort", "motdepasse", "mot_de_passe", "senha", "wachtwoord", "geheim", "segreto",

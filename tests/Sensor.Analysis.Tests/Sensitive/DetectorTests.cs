@@ -178,6 +178,9 @@ public class DetectorTests
         Has(hits, Resp, "$.db", T.ConnectionString);
         Has(hits, Resp, "$.sql", T.ConnectionString);
         None(ResponseJson("""{"replica":"postgres://replica.internal:5432/app","cache":"redis://cache:6379/0","sql":"Server=sql1;Database=App;Password=changeme;"}"""));
+        // A provider token used as the password is reported as that token (the most specific type).
+        var git = ResponseJson("""{"remote":"https://oauth2:glpat-Ab3dE5gH7jK9mN1pQ3sT@gitlab.example.org/x.git"}""").Single();
+        Assert.Equal((T.GitLabToken, "glpat-Ab3dE5gH7jK9mN1pQ3sT"), (git.Type, git.Value));
     }
 
     // ---------------- personal data ----------------
@@ -188,7 +191,9 @@ public class DetectorTests
         Has(Scan(new SensitiveTestSupport.Req("GET", "/api/v1/users/by-email/ana.lopez%40correo.es/prefs")), SensitiveParts.Path, "4", T.Email);
         Has(Scan(new SensitiveTestSupport.Req("GET", "/search?customer=ana.lopez%40correo.es")), SensitiveParts.Query, "customer", T.Email);
         Has(RequestJson("""{"nota":"Escribir a ana.lopez@correo.es mañana."}"""), Req, "$.nota", T.Email);
+        Has(ResponseJson("""{"html":"<a href=\"mailto:ventas@tienda.es\">Escríbenos</a>"}"""), Resp, "$.html", T.Email);
         None(ResponseJson("""{"masked":"a***@correo.es","remote":"git@github.com:acme/app.git","icon":"logo@2x.png","mirror":"ftp://anonymous@mirror.correo.es/pub"}"""));
+        Assert.Equal(T.Example, ResponseJson("""{"contact":"support@example.com"}""").Single().Type);   // documentation domain
     }
 
     [Fact]
@@ -201,6 +206,14 @@ public class DetectorTests
         Has(hits, Resp, "$.note", T.Phone);
         // Ids, timestamps and order references are not phone numbers.
         None(ResponseJson("""{"order":"4155550123","ts":"1731035756","ref":"ORD-2024-61050","at":"2024-10-28","note":"Order 2024-11-08 shipped, 3 items"}"""));
+    }
+
+    [Fact]
+    public void Phone_context_stays_within_its_sentence()
+    {
+        var hits = RequestJson("""{"mensaje":"Ref 612 38 60 36. Tel. de la tienda: 912 34 56 78"}""");
+        var h = Assert.Single(hits);
+        Assert.Equal((T.Phone, "912 34 56 78"), (h.Type, h.Value));
     }
 
     [Fact]
@@ -253,6 +266,7 @@ public class DetectorTests
         Has(hits, Resp, "$.card.name", T.PersonName);
         Has(hits, Resp, "$.contact.name", T.PersonName);
         Has(hits, Resp, "$.account_holder", T.PersonName);
+        Has(ResponseJson("""{"user":{"id":5,"name":"José García"}}"""), Resp, "$.user.name", T.PersonName);
         // Products, companies and other named things.
         None(ResponseJson("""
             {"items":[{"sku":"SKU-1","name":"Grace Hopper Biography","price":12.5}],"company":{"name":"Acme Logistics GmbH"},

@@ -64,7 +64,7 @@ internal static class ValueClassifier
         var k = c.KeyFlags;
 
         // 1. Credentials recognised by their format, wherever they are.
-        if (Credential(c, v, s, key: true)) return;
+        if (Credential(c, v, s)) return;
         if (v.Contains("-----BEGIN ", StringComparison.Ordinal))
         {
             int b = v.IndexOf("-----BEGIN ", StringComparison.Ordinal);
@@ -142,7 +142,7 @@ internal static class ValueClassifier
     /// A credential by format: provider token, JWT, or "Scheme credential". Returns true when the value was
     /// recognised (reported or deliberately not, like sk_test_ keys), so nothing else applies.
     /// </summary>
-    public static bool Credential(in FieldCtx c, string v, ScanState s, bool key)
+    public static bool Credential(in FieldCtx c, string v, ScanState s)
     {
         if (v.Length >= 20 && TokenPatterns.MayStartToken(v[0]) && TokenPatterns.Match(v, 0) is { } m && (m.Length == v.Length || v[m.Length] == '/'))
         {
@@ -155,7 +155,7 @@ internal static class ValueClassifier
             return true;
         }
         int sp = v.IndexOf(' ');
-        if (key && sp > 0 && sp < 20 && v.IndexOf(' ', sp + 1) < 0)
+        if (sp > 0 && sp < 20 && v.IndexOf(' ', sp + 1) < 0)
         {
             var scheme = v[..sp];
             if (scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase) || scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase)

@@ -268,7 +268,9 @@ internal static class KeyClassifier
         "lifetime", "duration", "limit", "header", "param", "field", "location", "provider", "issued", "rotated", "valid", "validity",
         "verified", "present", "set", "has", "is", "last", "owner", "description", "region", "host", "user", "username", "login", "email",
         "truncated", "redacted", "placeholder", "sample", "example", "size", "mode", "manager", "vault",
-        "store", "ref", "reference", "arn", "rotate", "expire", "expired", "revoked", "active", "list", "pair", "pairs");
+        "store", "ref", "reference", "arn", "rotate", "expire", "expired", "revoked", "active", "list", "pair", "pairs",
+        // per-device and anti-bot tokens, not credentials of the API
+        "captcha", "recaptcha", "hcaptcha", "turnstile", "push", "device", "fcm", "apns", "notification");
     private static readonly HashSet<string> HeaderSecretNegative = S("hmac", "sec", "websocket", "cookie", "origin", "accept", "content");
 
     // --- personal data ---

@@ -7,11 +7,10 @@ using Sensor.Http;
 namespace Sensor.Analysis.Rules;
 
 /// <summary>
-/// Redaction by construction for what storage writes as sent (target, header sections) and for the concrete
-/// paths the inventory keeps: credential headers and every cookie value are always masked, values the
-/// detectors found are replaced by their masked preview, and path segments that can carry personal data
-/// or secrets (emails, tokens, long numbers, hashes, opaque ids) become a keyed digest of the same shape
-/// class, so templating is unchanged and the same value still maps to the same stored segment.
+/// Redaction by construction for what storage writes as sent (target, header sections), which also gives the
+/// concrete paths the inventory keeps: credential headers and every cookie value are always masked, and
+/// values the detectors found are replaced by their masked preview. <see cref="MaskPath"/> (data-bearing
+/// segments as keyed digests of the same shape class) is available for stores that keep paths longer.
 /// </summary>
 public sealed class Redactor(byte[] key)
 {
@@ -58,7 +57,9 @@ public sealed class Redactor(byte[] key)
     {
         var target = t.Request.Target;
         var (path, query) = UriParts.Split(target, t.Method);
-        var masked = MaskPath(path);
+        // Only what the detectors found is replaced: the target otherwise stays exactly as sent (analysts and
+        // checks compare it), and ids in paths are not personal data by themselves.
+        var masked = path;
         string? q = query;
         foreach (var h in hits)
             if (h.Part is SensitiveParts.Query or SensitiveParts.Path && h.Value.Length > 0)

@@ -102,7 +102,7 @@ public static partial class SpecLoader
             if (yaml.Documents.Count == 0) throw new SpecFormatException(path, "not an OpenAPI document: no YAML document in the file");
             return YamlConverter.ToJsonNode(yaml.Documents[0]);
         }
-        catch (Exception e) when (e is SharpYaml.YamlException or InvalidOperationException or ArgumentException or FormatException)
+        catch (Exception e) when (e is SharpYaml.YamlException or Microsoft.OpenApi.OpenApiReaderException or InvalidOperationException or ArgumentException or FormatException)
         {
             throw new SpecFormatException(path, "invalid YAML: " + e.Message, e);
         }

@@ -86,6 +86,16 @@ public sealed class Redactor(byte[] key)
     public static byte[]? Headers(HttpHead head, List<SensitiveHit> hits, bool request)
     {
         if (head.FieldCount == 0) return null;
+        // Most responses and many requests carry nothing to mask: find out before rebuilding anything.
+        bool any = false;
+        var hitPart = request ? SensitiveParts.ReqHeader : SensitiveParts.RespHeader;
+        foreach (var h in hits) if (h.Part == hitPart) { any = true; break; }
+        for (int i = 0; i < head.FieldCount && !any; i++)
+        {
+            var role = HeaderRoles.Of(LowerName(head.NameAt(i)));
+            any = role is HeaderRole.Authorization or HeaderRole.Credential or HeaderRole.Cookie || head.NameAt(i).Equals("set-cookie", StringComparison.OrdinalIgnoreCase);
+        }
+        if (!any) return null;
         var sb = new StringBuilder(head.RawHeaderBytes.Length);
         bool changed = false;
         // Keep the start line as sent (the target is redacted separately in its own column).
@@ -97,12 +107,8 @@ public sealed class Redactor(byte[] key)
         {
             var name = head.NameAt(i);
             var value = head.ValueAt(i);
-            var lower = name.ToLowerInvariant();
-            var v = value;
-            var role = HeaderRoles.Of(lower);
-            if (lower is "set-cookie" or "cookie") v = Cookies(value, lower == "set-cookie");
-            else if (role is HeaderRole.Authorization) v = Authorization(value);
-            else if (role is HeaderRole.Credential) v = Masking.Preview(SensitiveTypes.ApiKey, value);
+            var lower = LowerName(name);
+            var v = Masked(lower, value);
             foreach (var h in hits)
                 if (h.Value.Length > 0 && string.Equals(h.Location, lower, StringComparison.Ordinal)
                     && h.Part == (request ? SensitiveParts.ReqHeader : SensitiveParts.RespHeader))
@@ -111,6 +117,34 @@ public sealed class Redactor(byte[] key)
             sb.Append(name).Append(": ").Append(v).Append("\r\n");
         }
         return changed ? Encoding.UTF8.GetBytes(sb.ToString().TrimEnd('\r', '\n')) : null;
+    }
+
+    [ThreadStatic] private static Dictionary<string, string>? t_lower;
+
+    private static string LowerName(string name)
+    {
+        var d = t_lower ??= new(StringComparer.Ordinal);
+        if (d.TryGetValue(name, out var l)) return l;
+        l = name.ToLowerInvariant();
+        if (d.Count < 4096) d[name] = l;
+        return l;
+    }
+
+    // The same credential and cookie values come back on every request of a client: masked once per thread.
+    [ThreadStatic] private static Dictionary<(string, string), string>? t_masked;
+
+    private static string Masked(string lower, string value)
+    {
+        var role = HeaderRoles.Of(lower);
+        bool cookie = lower is "set-cookie" or "cookie";
+        if (!cookie && role is not (HeaderRole.Authorization or HeaderRole.Credential)) return value;
+        var memo = t_masked ??= new();
+        if (memo.TryGetValue((lower, value), out var m)) return m;
+        m = cookie ? Cookies(value, lower == "set-cookie")
+            : role is HeaderRole.Authorization ? Authorization(value) : Masking.Preview(SensitiveTypes.ApiKey, value);
+        if (memo.Count >= 8192) memo.Clear();
+        memo[(lower, value)] = m;
+        return m;
     }
 
     private static string Authorization(string value)

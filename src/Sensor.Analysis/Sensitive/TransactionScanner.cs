@@ -76,15 +76,51 @@ public static class TransactionScanner
         "x-timer", "cf-ray", "x-amz-cf-id", "x-amz-request-id", "x-amz-id-2", "x-goog-request-id", "x-ms-request-id", "x-github-request-id",
     };
 
+    // Header values repeat on request after request (User-Agent, Accept, one client's token): what a value at a
+    // header yields is remembered per thread, so each distinct (part, header, value) is judged once. Bounded; in
+    // memory only.
+    [ThreadStatic] private static Dictionary<(string, string, string), SensitiveHit[]>? t_headerMemo;
+    [ThreadStatic] private static Dictionary<string, string>? t_lowerNames;
+    private const int MemoEntries = 16384, MemoValueChars = 2048;
+
+    private static string Lower(string name)
+    {
+        var d = t_lowerNames ??= new(StringComparer.Ordinal);
+        if (d.TryGetValue(name, out var l)) return l;
+        l = name.ToLowerInvariant();
+        if (d.Count < 4096) d[name] = l;
+        return l;
+    }
+
     private static void ScanHeaders(HttpHead head, string part, string cookiePart, ScanState s)
     {
+        var memo = t_headerMemo ??= new();
         for (int i = 0; i < head.FieldCount && !s.Full; i++)
         {
-            var name = head.NameAt(i).ToLowerInvariant();
+            var name = Lower(head.NameAt(i));
             if (SkipHeaders.Contains(name) || name.StartsWith("sec-", StringComparison.Ordinal) || name.StartsWith("access-control-", StringComparison.Ordinal)) continue;
             var value = head.ValueAt(i);
             if (value.Length == 0) continue;
             if (value.Length > 16384) value = value[..16384];
+            bool memoise = value.Length <= MemoValueChars;
+            if (memoise && memo.TryGetValue((part, name, value), out var known))
+            {
+                foreach (var h in known) s.Replay(h);
+                continue;
+            }
+            int mark = s.Mark;
+            ScanHeader(part, cookiePart, s, name, value);
+            if (memoise)
+            {
+                if (memo.Count >= MemoEntries) memo.Clear();
+                memo[(part, name, value)] = s.Since(mark);
+            }
+        }
+    }
+
+    private static void ScanHeader(string part, string cookiePart, ScanState s, string name, string value)
+    {
+        {
             var c = new FieldCtx(part, name, ValueSource.Header) { Key = name, KeyFlags = KeyClassifier.Classify(name, header: true) };
             switch (name)
             {

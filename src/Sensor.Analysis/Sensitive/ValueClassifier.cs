@@ -37,6 +37,16 @@ internal sealed class ScanState(SensitiveScanOptions options, List<SensitiveHit>
 
     public int Mark => _into.Count;
 
+    /// <summary>Hits added since <paramref name="mark"/> (for memoising a value's result).</summary>
+    public SensitiveHit[] Since(int mark) => mark >= _into.Count ? [] : _into.GetRange(mark, _into.Count - mark).ToArray();
+
+    /// <summary>Adds a hit already judged (a memoised result for the same value at the same place).</summary>
+    public void Replay(SensitiveHit h)
+    {
+        if (Full) return;
+        if (_seen.Add((h.Part, h.Location, h.Type, h.Value))) _into.Add(h);
+    }
+
     public void Rollback(int mark)
     {
         for (int i = mark; i < _into.Count; i++) _seen.Remove((_into[i].Part, _into[i].Location, _into[i].Type, _into[i].Value));

@@ -224,6 +224,26 @@ public sealed class HarReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_recorded_connection_names_the_transaction_as_a_capture_would()
+    {
+        var a = Entry("GET", "http://x.test/1");
+        a["_conn"] = "10.1.2.3:40001-10.9.8.7:8080";
+        var b = Entry("GET", "http://x.test/2");
+        b["_conn"] = "10.1.2.3:40001-10.9.8.7:8080";
+        var v6 = Entry("GET", "http://x.test/3");
+        v6["_conn"] = "[2001:db8::1]:50000-[2001:db8::2]:443";
+        var bad = Entry("GET", "http://x.test/4");
+        bad["_conn"] = "not a connection";                 // near miss: falls back to a pseudo-connection
+        var (t, _) = ReadAll(Write(Har(a, b, v6, bad)));
+        Assert.Equal("10.1.2.3:40001-10.9.8.7:8080", t[0].Conn);
+        Assert.Same(t[0].Conn, t[1].Conn);
+        Assert.Equal(new[] { 0, 1 }, t.Take(2).Select(x => x.Index));
+        Assert.Equal(8080, t[0].ServerPort);
+        Assert.Equal("[2001:db8::1]:50000-[2001:db8::2]:443", t[2].Conn);
+        Assert.StartsWith("0.0.0.0:", t[3].Conn);
+    }
+
+    [Fact]
     public void Entries_that_cannot_be_requests_are_skipped_and_counted()
     {
         var noUrl = Entry("GET", "http://x.test/a");

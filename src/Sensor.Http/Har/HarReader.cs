@@ -467,8 +467,8 @@ public sealed class HarReader : IDisposable
         else pc = Connection(server, serverPort, out txIndex);
         var t = new HttpTransaction
         {
-            Flow = FlowKey.Create(pc.Client, pc.Port, server, serverPort, out _),
-            ClientIp = pc.Client, ClientPort = pc.Port, ServerIp = server, ServerPort = serverPort,
+            Flow = FlowKey.Create(pc.Client, pc.Port, pc.Server, pc.ServerPort, out _),
+            ClientIp = pc.Client, ClientPort = pc.Port, ServerIp = pc.Server, ServerPort = pc.ServerPort,
             Conn = pc.Conn,
             Index = txIndex,
             TsRequest = ts,

@@ -38,14 +38,7 @@ internal static class FindingsCommand
             """;
         foreach (var a in args) cmd.Parameters.Add(new DuckDBParameter(a));
         using var rd = cmd.ExecuteReader();
-        var names = Enumerable.Range(0, rd.FieldCount).Select(rd.GetName).ToArray();
-        var rows = new List<object?[]>();
-        while (rd.Read())
-        {
-            var row = new object?[rd.FieldCount];
-            for (int i = 0; i < row.Length; i++) row[i] = rd.IsDBNull(i) ? null : rd.GetValue(i);
-            rows.Add(row);
-        }
+        var (names, rows) = QueryCommand.ReadAll(rd);
         var o = Console.Out;
         switch (format)
         {
@@ -54,7 +47,6 @@ internal static class FindingsCommand
             case "jsonl":
                 foreach (var r in rows)
                 {
-                    var sb = new StringBuilder();
                     using var ms = new MemoryStream();
                     using (var w = new Utf8JsonWriter(ms))
                     {

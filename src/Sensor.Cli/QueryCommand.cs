@@ -30,14 +30,7 @@ internal static class QueryCommand
             using var cmdq = c.CreateCommand();
             cmdq.CommandText = sql;
             using var rd = cmdq.ExecuteReader();
-            var names = Enumerable.Range(0, rd.FieldCount).Select(rd.GetName).ToArray();
-            var rows = new List<object?[]>();
-            while (rd.Read())
-            {
-                var row = new object?[rd.FieldCount];
-                for (int i = 0; i < row.Length; i++) row[i] = rd.IsDBNull(i) ? null : rd.GetValue(i);
-                rows.Add(row);
-            }
+            var (names, rows) = ReadAll(rd);
             var o = Console.Out;
             switch (format)
             {
@@ -52,6 +45,20 @@ internal static class QueryCommand
             Console.Error.WriteLine($"sensor: query failed: {e.Message.Split('\n')[0]}");
             return 2;
         }
+    }
+
+    /// <summary>Column names and every row of a result (nulls as null).</summary>
+    internal static (string[] Names, List<object?[]> Rows) ReadAll(System.Data.Common.DbDataReader rd)
+    {
+        var names = Enumerable.Range(0, rd.FieldCount).Select(rd.GetName).ToArray();
+        var rows = new List<object?[]>();
+        while (rd.Read())
+        {
+            var row = new object?[rd.FieldCount];
+            for (int i = 0; i < row.Length; i++) row[i] = rd.IsDBNull(i) ? null : rd.GetValue(i);
+            rows.Add(row);
+        }
+        return (names, rows);
     }
 
     internal static void WriteJson(TextWriter o, string[] names, List<object?[]> rows)

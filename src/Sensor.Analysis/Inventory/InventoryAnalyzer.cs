@@ -88,18 +88,15 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         public readonly Dictionary<(string, string, string), PathObservation> Paths = [];
         public readonly Dictionary<(string, string, string), EndpointShape> Shapes = [];
         private readonly ShapeLearner _learner = new();
-        private readonly List<int> _positions = [];
 
         public void OnTransaction(HttpTransaction t)
         {
             var service = ServiceOf(t);
-            var (shapeKey, positions) = Key(t.StoredPath);
-            _positions.Clear();
-            _positions.AddRange(positions);
+            var (shapeKey, positions) = _keys.Get(t.StoredPath);
             var sk = (service, t.Method, shapeKey);
             if (!Shapes.TryGetValue(sk, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
                 Shapes[sk] = shape = new EndpointShape { Service = service, Method = t.Method, Key = shapeKey, SamplePath = t.StoredPath };
-            var schemes = shape != null ? _learner.Learn(shape, t, _positions) : Credentials.Schemes(t.Request, t.Query);
+            var schemes = shape != null ? _learner.Learn(shape, t, positions) : Credentials.Schemes(t.Request, t.Query);
             if (shape == null) f._shapesDropped.Inc();
 
             var key = (service, t.Method, t.StoredPath);
@@ -126,7 +123,6 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         public void Complete() { }
 
         private readonly ShapeKeyCache _keys = new();
-        private (string, int[]) Key(string path) => _keys.Get(path);
     }
 }
 

@@ -19,7 +19,7 @@ public sealed class ShapeLearner
     /// statuses and credentials are exact for every request; parameters, values and bodies are learned from
     /// a sample once the shape is well known (<see cref="EndpointShape.ShouldSample"/>).
     /// </summary>
-    public HashSet<string> Learn(EndpointShape shape, HttpTransaction t, List<int> variablePositions)
+    public HashSet<string> Learn(EndpointShape shape, HttpTransaction t, IReadOnlyList<int> variablePositions)
     {
         _schemes.Clear();
         int? status = t.Status;
@@ -256,7 +256,7 @@ public sealed class ShapeLearner
     private (string Lower, HeaderRole Role) Lower(string name)
     {
         if (_lower.TryGetValue(name, out var l)) return l;
-        var lower = name.ToLowerInvariant();
+        var lower = HeaderNames.Lower(name);
         l = (lower, HeaderRoles.Of(lower));
         if (_lower.Count < 4096) _lower[name] = l;
         return l;

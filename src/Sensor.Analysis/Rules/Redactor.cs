@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Sensor.Analysis.Inventory;
 using Sensor.Analysis.Sensitive;
@@ -9,51 +8,12 @@ namespace Sensor.Analysis.Rules;
 /// <summary>
 /// Redaction by construction for what storage writes as sent (target, header sections), which also gives the
 /// concrete paths the inventory keeps: credential headers and every cookie value are always masked, and
-/// values the detectors found are replaced by their masked preview. <see cref="MaskPath"/> (data-bearing
-/// segments as keyed digests of the same shape class) is available for stores that keep paths longer.
+/// values the detectors found are replaced by their masked preview.
 /// </summary>
-public sealed class Redactor(byte[] key)
+public static class Redactor
 {
-    /// <summary>A concrete path as it may be stored.</summary>
-    public string MaskPath(string path)
-    {
-        if (path.Length == 0 || !NeedsMask(path)) return path;
-        var segs = path.Split('/');
-        for (int i = 0; i < segs.Length; i++)
-            if (segs[i].Length > 0 && ShouldMask(BodyShapesDecode(segs[i]))) segs[i] = "~" + Digest(segs[i]);
-        return string.Join('/', segs);
-    }
-
-    private static string BodyShapesDecode(string s) => Schema.BodyShapes.Decode(s);
-
-    private static bool NeedsMask(string path)
-    {
-        foreach (var seg in path.Split('/'))
-            if (seg.Length > 0 && ShouldMask(BodyShapesDecode(seg))) return true;
-        return false;
-    }
-
-    /// <summary>Segments that may be personal data or secrets; short numbers, UUIDs, dates, versions and words stay.</summary>
-    public static bool ShouldMask(string seg)
-    {
-        var kind = SegmentClassifier.Classify(seg);
-        return kind switch
-        {
-            SegmentKind.Email or SegmentKind.Token or SegmentKind.PrefixedId or SegmentKind.Hex or SegmentKind.Mixed => true,
-            SegmentKind.Numeric => seg.Count(char.IsAsciiDigit) >= 10,   // cards, phones, account numbers
-            _ => false,
-        };
-    }
-
-    private string Digest(string s)
-    {
-        Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(s), mac);
-        return Convert.ToHexStringLower(mac[..8]);
-    }
-
-    /// <summary>The request target with masked path segments and detected query values replaced; null when nothing changes.</summary>
-    public string? Target(HttpTransaction t, List<SensitiveHit> hits)
+    /// <summary>The request target with detected path and query values replaced; null when nothing changes.</summary>
+    public static string? Target(HttpTransaction t, List<SensitiveHit> hits)
     {
         var target = t.Request.Target;
         var (path, query) = UriParts.Split(target, t.Method);
@@ -92,7 +52,7 @@ public sealed class Redactor(byte[] key)
         foreach (var h in hits) if (h.Part == hitPart) { any = true; break; }
         for (int i = 0; i < head.FieldCount && !any; i++)
         {
-            var role = HeaderRoles.Of(LowerName(head.NameAt(i)));
+            var role = HeaderRoles.Of(HeaderNames.Lower(head.NameAt(i)));
             any = role is HeaderRole.Authorization or HeaderRole.Credential or HeaderRole.Cookie || head.NameAt(i).Equals("set-cookie", StringComparison.OrdinalIgnoreCase);
         }
         if (!any) return null;
@@ -107,7 +67,7 @@ public sealed class Redactor(byte[] key)
         {
             var name = head.NameAt(i);
             var value = head.ValueAt(i);
-            var lower = LowerName(name);
+            var lower = HeaderNames.Lower(name);
             var v = Masked(lower, value);
             foreach (var h in hits)
                 if (h.Value.Length > 0 && string.Equals(h.Location, lower, StringComparison.Ordinal)
@@ -117,17 +77,6 @@ public sealed class Redactor(byte[] key)
             sb.Append(name).Append(": ").Append(v).Append("\r\n");
         }
         return changed ? Encoding.UTF8.GetBytes(sb.ToString().TrimEnd('\r', '\n')) : null;
-    }
-
-    [ThreadStatic] private static Dictionary<string, string>? t_lower;
-
-    private static string LowerName(string name)
-    {
-        var d = t_lower ??= new(StringComparer.Ordinal);
-        if (d.TryGetValue(name, out var l)) return l;
-        l = name.ToLowerInvariant();
-        if (d.Count < 4096) d[name] = l;
-        return l;
     }
 
     // The same credential and cookie values come back on every request of a client: masked once per thread.

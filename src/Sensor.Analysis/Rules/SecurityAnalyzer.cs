@@ -42,7 +42,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
     private sealed class Analyzer : IHttpAnalyzer
     {
         public readonly Dictionary<(string, string, string), EndpointEvidence> ByShape = [];
-        private readonly List<int> _positions = [];
+        private readonly ShapeKeyCache _keys = new();
         private readonly Dictionary<string, JwtFacts> _jwts = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (string Location, HeaderRole Role)> _roles = new(StringComparer.Ordinal);
 
@@ -50,7 +50,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
         private (string, HeaderRole) Role(string name)
         {
             if (_roles.TryGetValue(name, out var r)) return r;
-            var lower = name.ToLowerInvariant();
+            var lower = HeaderNames.Lower(name);
             r = ("req_header:" + lower, HeaderRoles.Of(lower));
             if (_roles.Count < 4096) _roles[name] = r;
             return r;
@@ -59,8 +59,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
         public void OnTransaction(HttpTransaction t)
         {
             var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
-            _positions.Clear();
-            var key = EndpointShape.ShapeKey(t.StoredPath, _positions);
+            var (key, positions) = _keys.Get(t.StoredPath);
             if (!ByShape.TryGetValue((service, t.Method, key), out var ev))
             {
                 if (ByShape.Count >= MaxShapesPerWorker) return;
@@ -105,10 +104,10 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             if (status == 429) ev.RateLimitSignals = true;
 
             // One client walking numeric ids at the first id position.
-            if (_positions.Count > 0)
+            if (positions.Length > 0)
             {
                 var segs = PathTemplater.Segments(t.Path);
-                if (_positions[0] < segs.Length && long.TryParse(segs[_positions[0]], out long id))
+                if (positions[0] < segs.Length && long.TryParse(segs[positions[0]], out long id))
                 {
                     ev.IdRequests++;
                     if (ok) ev.IdRequests2xx++;
@@ -138,7 +137,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             bool nosniff = false;
             for (int i = 0; i < resp.FieldCount; i++)
             {
-                var name = Lower(resp.NameAt(i));
+                var name = HeaderNames.Lower(resp.NameAt(i));
                 switch (name)
                 {
                     case "set-cookie": Cookie(ev, resp.ValueAt(i), ts); break;
@@ -178,16 +177,6 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                 if (StackTraces.Find(window) is { } marker) ev.Add("stack-trace-disclosure", "resp_body", ts, marker, false);
                 else if (status >= 500 && body.Length > 1024) ev.Add("verbose-error", "resp_body", ts, $"{status} with a {body.Length}-byte body", false);
             }
-        }
-
-        private readonly Dictionary<string, string> _lower = new(StringComparer.Ordinal);
-
-        private string Lower(string name)
-        {
-            if (_lower.TryGetValue(name, out var l)) return l;
-            l = name.ToLowerInvariant();
-            if (_lower.Count < 4096) _lower[name] = l;
-            return l;
         }
 
         private static bool SameHost(string origin, string? host)

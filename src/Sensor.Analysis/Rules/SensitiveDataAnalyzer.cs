@@ -33,7 +33,6 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
     private sealed class Analyzer(SensitiveDataAnalyzerFactory f) : IHttpAnalyzer
     {
         private readonly List<SensitiveHit> _hits = [];
-        private readonly Redactor _redactor = new(f.Key);
         private readonly ShapeKeyCache _keys = new();
         private readonly Dictionary<(string, string, string), BodySampling> _sampling = [];
         private static readonly SensitiveScanOptions NoBodies = SensitiveScanOptions.Default with { Bodies = false };
@@ -77,7 +76,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
             }
             else f._bodiesSkipped.Inc();
             // What storage writes as sent is redacted here, while the raw values are at hand.
-            t.RedactedTarget = _redactor.Target(t, _hits);
+            t.RedactedTarget = Redactor.Target(t, _hits);
             t.RedactedRequestHeaders = Redactor.Headers(t.Request, _hits, request: true);
             if (t.Response != null) t.RedactedResponseHeaders = Redactor.Headers(t.Response, _hits, request: false);
             if (_hits.Count == 0) return;

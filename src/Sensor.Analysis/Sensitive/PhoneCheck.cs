@@ -77,11 +77,12 @@ internal static class PhoneCheck
 }
 
 /// <summary>Per-transaction allowance for the costlier checks, and the hit cap.</summary>
-internal sealed class ScanBudget(SensitiveScanOptions options)
+internal sealed class ScanBudget(SensitiveScanOptions options, int currentYear)
 {
     private int _phoneParses = options.MaxPhoneParses;
     public SensitiveScanOptions Options { get; } = options;
-    public int CurrentYear { get; } = DateTime.UtcNow.Year;
+    /// <summary>The year of the transaction's packet time: birth dates are judged as of when the traffic was seen.</summary>
+    public int CurrentYear { get; } = currentYear;
 
     public bool TakePhoneParse()
     {

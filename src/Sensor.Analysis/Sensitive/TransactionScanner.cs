@@ -14,7 +14,10 @@ public static class TransactionScanner
 
     public static void Scan(HttpTransaction t, List<SensitiveHit> into, SensitiveScanOptions options)
     {
-        var s = new ScanState(options, into);
+        // Time comes from the packets; a transaction without a timestamp (a HAR entry without startedDateTime)
+        // puts no upper bound on birth years.
+        int year = t.TsRequest > 0 ? Sensor.Core.Timestamp.ToDateTime(t.TsRequest).Year : DateTime.MaxValue.Year;
+        var s = new ScanState(options, into, year);
         // One malformed part must not hide the others (or take the pipeline down).
         Guard(() => ScanPath(t.Path, s));
         if (t.Query is { Length: > 0 } q) Guard(() => BodyScanner.Form(q.Length > 16384 ? q[..16384] : q, SensitiveParts.Query, s, ValueSource.Query));
@@ -80,24 +83,14 @@ public static class TransactionScanner
     // header yields is remembered per thread, so each distinct (part, header, value) is judged once. Bounded; in
     // memory only.
     [ThreadStatic] private static Dictionary<(string, string, string), SensitiveHit[]>? t_headerMemo;
-    [ThreadStatic] private static Dictionary<string, string>? t_lowerNames;
     private const int MemoEntries = 16384, MemoValueChars = 2048;
-
-    private static string Lower(string name)
-    {
-        var d = t_lowerNames ??= new(StringComparer.Ordinal);
-        if (d.TryGetValue(name, out var l)) return l;
-        l = name.ToLowerInvariant();
-        if (d.Count < 4096) d[name] = l;
-        return l;
-    }
 
     private static void ScanHeaders(HttpHead head, string part, string cookiePart, ScanState s)
     {
         var memo = t_headerMemo ??= new();
         for (int i = 0; i < head.FieldCount && !s.Full; i++)
         {
-            var name = Lower(head.NameAt(i));
+            var name = HeaderNames.Lower(head.NameAt(i));
             if (SkipHeaders.Contains(name) || name.StartsWith("sec-", StringComparison.Ordinal) || name.StartsWith("access-control-", StringComparison.Ordinal)) continue;
             var value = head.ValueAt(i);
             if (value.Length == 0) continue;

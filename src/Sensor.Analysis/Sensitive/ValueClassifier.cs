@@ -18,12 +18,12 @@ internal readonly record struct FieldCtx(string Part, string Location, ValueSour
 }
 
 /// <summary>Hits of one transaction: deduplicated, capped, and undoable (a body that turns out not to be JSON).</summary>
-internal sealed class ScanState(SensitiveScanOptions options, List<SensitiveHit> into)
+internal sealed class ScanState(SensitiveScanOptions options, List<SensitiveHit> into, int currentYear)
 {
     private readonly HashSet<(string, string, string, string)> _seen = [];
     private readonly List<SensitiveHit> _into = into;
     private readonly int _base = into.Count;
-    public ScanBudget Budget { get; } = new(options);
+    public ScanBudget Budget { get; } = new(options, currentYear);
     public SensitiveScanOptions Options => Budget.Options;
     public bool Full => _into.Count - _base >= Options.MaxHits;
 

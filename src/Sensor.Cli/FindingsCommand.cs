@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using DuckDB.NET.Data;
 using Sensor.Storage;
 
 namespace Sensor.Cli;
@@ -11,7 +10,7 @@ internal static class FindingsCommand
     public static Command Create()
     {
         var filter = new Argument<string[]>("filter") { Arity = ArgumentArity.ZeroOrMore, Description = "e.g. severity:high and owasp:API2 and path:/users*   |   not status:fixed   |   risk>=60" };
-        var db = new Option<string>("--db") { Description = "DuckDB file", DefaultValueFactory = _ => "sensor.duckdb" };
+        var db = DbReader.DbOption();
         var format = new Option<string>("--format") { Description = "table, json, jsonl, csv, or eval (one line per sensitive item, for the labelled-set scorer)", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json", "jsonl", "csv", "eval");
         var cmd = new Command("findings", "List findings, highest risk first") { filter, db, format };
@@ -21,24 +20,30 @@ internal static class FindingsCommand
 
     internal static int Run(string path, string filter, string format)
     {
-        if (!File.Exists(path)) { Console.Error.WriteLine($"sensor: {path}: no such database"); return 2; }
-        using var c = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");
-        c.Open();
-        if (format == "eval") return Eval(c);
+        if (!DbReader.Exists(path)) { Console.Error.WriteLine($"sensor: {path}: no such database"); return 2; }
+        try
+        {
+            return format == "eval" ? Eval(path) : List(path, filter, format);
+        }
+        catch (QueryFailedException e)
+        {
+            Console.Error.WriteLine($"sensor: query failed: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int List(string path, string filter, string format)
+    {
         string where;
         List<object> args;
         try { (where, args) = FindingsFilter.ToSql(filter); }
         catch (FilterSyntaxException e) { Console.Error.WriteLine($"sensor: filter: {e.Message}"); return 2; }
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = $"""
+        var (names, rows) = DbReader.Query(path, $"""
             select risk_score as risk, severity, status, rule_id, owasp, cwe, service, method, path_template, location, detail,
                    evidence, count, first_seen, last_seen, title, category, source, finding_id
             from findings where {where}
             order by risk_score desc, last_seen desc nulls last, rule_id, service, path_template
-            """;
-        foreach (var a in args) cmd.Parameters.Add(new DuckDBParameter(a));
-        using var rd = cmd.ExecuteReader();
-        var (names, rows) = QueryCommand.ReadAll(rd);
+            """, args);
         var o = Console.Out;
         switch (format)
         {
@@ -72,14 +77,12 @@ internal static class FindingsCommand
     }
 
     /// <summary>One JSON line per detected sensitive item: {"conn","part","location","type"}, as the labelled set's scorer reads them.</summary>
-    private static int Eval(DuckDBConnection c)
+    private static int Eval(string path)
     {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "select distinct conn, part, location, type from sensitive_items order by conn, part, location, type";
-        using var rd = cmd.ExecuteReader();
+        var (_, rows) = DbReader.Query(path, "select distinct conn, part, location, type from sensitive_items order by conn, part, location, type");
         var o = Console.Out;
-        while (rd.Read())
-            o.WriteLine(JsonSerializer.Serialize(new { conn = rd.GetString(0), part = rd.GetString(1), location = rd.GetString(2), type = rd.GetString(3) }));
+        foreach (var r in rows)
+            o.WriteLine(JsonSerializer.Serialize(new { conn = (string?)r[0], part = (string?)r[1], location = (string?)r[2], type = (string?)r[3] }));
         return 0;
     }
 }

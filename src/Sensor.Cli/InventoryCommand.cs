@@ -6,7 +6,7 @@ internal static class InventoryCommand
 {
     public static Command Create()
     {
-        var db = new Option<string>("--db") { Description = "DuckDB file", DefaultValueFactory = _ => "sensor.duckdb" };
+        var db = DbReader.DbOption();
         var format = new Option<string>("--format") { Description = "table, csv or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json");
         var cmd = new Command("inventory", "List the API endpoints learned from traffic") { db, format };

@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using Sensor.Cli;
 
-var root = new RootCommand("Sensor: passive API-traffic sensor. Replays captures into DuckDB and queries what it learned.");
+var root = new RootCommand("Sensor: passive API-traffic sensor. Captures live or replays captures into DuckDB and queries what it learned.");
 root.Subcommands.Add(ReplayCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(QueryCommand.Create());
 root.Subcommands.Add(InventoryCommand.Create());
 root.Subcommands.Add(OpenApiCommand.Create());

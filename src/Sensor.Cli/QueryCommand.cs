@@ -11,7 +11,7 @@ internal static class QueryCommand
     public static Command Create()
     {
         var sql = new Argument<string>("sql") { Description = "SQL to run (DuckDB dialect)" };
-        var db = new Option<string>("--db") { Description = "DuckDB file", DefaultValueFactory = _ => "sensor.duckdb" };
+        var db = DbReader.DbOption();
         var format = new Option<string>("--format") { Description = "table, csv or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json");
         var cmd = new Command("query", "Run SQL against a sensor database and print the result") { sql, db, format };
@@ -22,15 +22,10 @@ internal static class QueryCommand
     /// <summary>Runs SQL read-only against a sensor database and prints it; exit code 0, or 2 with one line.</summary>
     internal static int Run(string path, string sql, string format)
     {
-        if (!File.Exists(path)) { Console.Error.WriteLine($"sensor: {path}: no such database"); return 2; }
+        if (!DbReader.Exists(path)) { Console.Error.WriteLine($"sensor: {path}: no such database"); return 2; }
         try
         {
-            using var c = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");
-            c.Open();
-            using var cmdq = c.CreateCommand();
-            cmdq.CommandText = sql;
-            using var rd = cmdq.ExecuteReader();
-            var (names, rows) = ReadAll(rd);
+            var (names, rows) = DbReader.Query(path, sql);
             var o = Console.Out;
             switch (format)
             {
@@ -40,9 +35,9 @@ internal static class QueryCommand
             }
             return 0;
         }
-        catch (DuckDBException e)
+        catch (QueryFailedException e)
         {
-            Console.Error.WriteLine($"sensor: query failed: {e.Message.Split('\n')[0]}");
+            Console.Error.WriteLine($"sensor: query failed: {e.Message}");
             return 2;
         }
     }

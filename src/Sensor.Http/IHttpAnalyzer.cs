@@ -11,6 +11,11 @@ public interface IHttpAnalyzer
 {
     void OnTransaction(HttpTransaction transaction);
     void Complete();
+    /// <summary>
+    /// Live capture: called on the worker's thread at a checkpoint, so an analyzer that accumulates state can
+    /// hand over what it learned since the previous one (the service stores it) without locks on the hot path.
+    /// </summary>
+    void Checkpoint() { }
 }
 
 /// <summary>Creates one analyzer per flow worker.</summary>

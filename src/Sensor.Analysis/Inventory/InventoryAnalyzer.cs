@@ -54,6 +54,26 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         return a;
     }
 
+    private readonly List<(Dictionary<(string, string, string), PathObservation>, Dictionary<(string, string, string), EndpointShape>)> _handed = [];
+
+    /// <summary>
+    /// Live capture: what the workers learned since the previous checkpoint (they hand it over at a checkpoint
+    /// and start afresh), merged. Stored with <c>InventoryStore.Save</c>, which adds it to what is stored.
+    /// </summary>
+    public (IReadOnlyCollection<PathObservation> Observations, IReadOnlyCollection<EndpointShape> Shapes) TakeCheckpoint()
+    {
+        List<(Dictionary<(string, string, string), PathObservation>, Dictionary<(string, string, string), EndpointShape>)> parts;
+        lock (_handed) { parts = [.. _handed]; _handed.Clear(); }
+        var obs = new Dictionary<(string, string, string), PathObservation>();
+        var shapes = new Dictionary<(string, string, string), EndpointShape>();
+        foreach (var (p, sh) in parts)
+        {
+            foreach (var (k, o) in p) { if (obs.TryGetValue(k, out var have)) have.Merge(o); else obs[k] = o; }
+            foreach (var (k, o) in sh) { if (shapes.TryGetValue(k, out var have)) have.Merge(o); else shapes[k] = o; }
+        }
+        return (obs.Values, shapes.Values);
+    }
+
     /// <summary>All workers' observations merged (call after the pipeline completed).</summary>
     public IReadOnlyCollection<PathObservation> Observations()
     {
@@ -85,9 +105,17 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
 
     private sealed class Analyzer(InventoryAnalyzerFactory f) : IHttpAnalyzer
     {
-        public readonly Dictionary<(string, string, string), PathObservation> Paths = [];
-        public readonly Dictionary<(string, string, string), EndpointShape> Shapes = [];
+        public Dictionary<(string, string, string), PathObservation> Paths = [];
+        public Dictionary<(string, string, string), EndpointShape> Shapes = [];
         private readonly ShapeLearner _learner = new();
+
+        public void Checkpoint()
+        {
+            if (Paths.Count == 0 && Shapes.Count == 0) return;
+            lock (f._handed) f._handed.Add((Paths, Shapes));
+            Paths = [];
+            Shapes = [];
+        }
 
         public void OnTransaction(HttpTransaction t)
         {

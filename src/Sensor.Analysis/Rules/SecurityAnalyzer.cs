@@ -19,9 +19,22 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
     private readonly List<Analyzer> _parts = [];
     public string Name => "security";
 
+    private readonly List<Dictionary<(string, string, string), EndpointEvidence>> _handed = [];
+
+    /// <summary>Live capture: the evidence the workers handed over at checkpoints since the previous call, merged.</summary>
+    public IReadOnlyCollection<EndpointEvidence> TakeCheckpoint()
+    {
+        List<Dictionary<(string, string, string), EndpointEvidence>> parts;
+        lock (_handed) { parts = [.. _handed]; _handed.Clear(); }
+        var all = new Dictionary<(string, string, string), EndpointEvidence>();
+        foreach (var p in parts)
+            foreach (var (k, e) in p) { if (all.TryGetValue(k, out var have)) have.Merge(e); else all[k] = e; }
+        return all.Values;
+    }
+
     public IHttpAnalyzer Create(int workerId)
     {
-        var a = new Analyzer();
+        var a = new Analyzer(this);
         lock (_parts) _parts.Add(a);
         return a;
     }
@@ -39,10 +52,17 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
         return all.Values;
     }
 
-    private sealed class Analyzer : IHttpAnalyzer
+    private sealed class Analyzer(SecurityAnalyzerFactory owner) : IHttpAnalyzer
     {
-        public readonly Dictionary<(string, string, string), EndpointEvidence> ByShape = [];
+        public Dictionary<(string, string, string), EndpointEvidence> ByShape = [];
         private readonly ShapeKeyCache _keys = new();
+
+        public void Checkpoint()
+        {
+            if (ByShape.Count == 0) return;
+            lock (owner._handed) owner._handed.Add(ByShape);
+            ByShape = [];
+        }
         private readonly Dictionary<string, JwtFacts> _jwts = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (string Location, HeaderRole Role)> _roles = new(StringComparer.Ordinal);
 

@@ -40,8 +40,21 @@ internal sealed class FlowWorker
                 _reasm.Process(e.Key, e.FromA, e.Info, batch.Data.AsSpan(e.Offset, e.Length), e.Ts);
             }
             if (batch.Now > _now) { _now = batch.Now; _reasm.Tick(_now); }
+            if (batch.Checkpoint is { } cp) Checkpoint(cp);
             recycle(batch);
         }
+    }
+
+    private void Checkpoint(PipelineCheckpoint cp)
+    {
+        if (cp.HandOver)
+            foreach (var a in _analyzers)
+            {
+                try { a.Checkpoint(); }
+                catch (Exception) { _analyzerErrors.Inc(); }
+            }
+        _sink.Commit();
+        cp.WorkerPassed();
     }
 
     public void Finish(long endTs)

@@ -20,6 +20,8 @@ internal sealed class SegmentBatch
     public int Count, Used;
     /// <summary>Latest packet time the decoder has seen, so idle workers still advance their clock.</summary>
     public long Now;
+    /// <summary>Set on an empty batch the decoder sends every worker at a checkpoint.</summary>
+    public PipelineCheckpoint? Checkpoint;
 
     public bool Fits(int len) => Count < Items.Length && Used + len <= Data.Length;
 
@@ -36,5 +38,26 @@ internal sealed class SegmentBatch
         Used += payload.Length;
     }
 
-    public void Reset() { Count = 0; Used = 0; Now = 0; }
+    public void Reset() { Count = 0; Used = 0; Now = 0; Checkpoint = null; }
+}
+
+/// <summary>
+/// A point every flow worker passes in order with its packets (live capture): idle flows expire on the
+/// service's clock, stored rows become visible, and analyzers may hand over what they learned.
+/// </summary>
+public sealed class PipelineCheckpoint
+{
+    private int _pending;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Clock time (ticks since the epoch) the workers advance to: flows idle longer than their timeout are closed.</summary>
+    public long Now { get; }
+    /// <summary>Analyzers hand over their state (<see cref="Sensor.Http.IHttpAnalyzer.Checkpoint"/>).</summary>
+    public bool HandOver { get; }
+    public Task Completed => _done.Task;
+
+    public PipelineCheckpoint(long now, bool handOver) { Now = now; HandOver = handOver; }
+
+    internal void Begin(int workers) { _pending = workers; if (workers == 0) _done.TrySetResult(); }
+    internal void WorkerPassed() { if (Interlocked.Decrement(ref _pending) == 0) _done.TrySetResult(); }
+    internal void Abandon() => _done.TrySetCanceled();
 }

@@ -32,6 +32,8 @@ public sealed class SensorPipeline
     private Exception? _failure;
 
     public CounterRegistry Counters => _counters;
+    /// <summary>The failure that stopped a stage, if one did (the run is over then).</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
 
     public SensorPipeline(PipelineOptions opt, CounterRegistry counters, IReadOnlyList<IHttpAnalyzerFactory> analyzers, Func<int, ITransactionSink> sinkFactory)
     {
@@ -45,7 +47,12 @@ public sealed class SensorPipeline
         // DropWrite still reports success from TryWrite: drops are only visible through this callback.
         _input = Channel.CreateBounded<PacketBatch>(new BoundedChannelOptions(opt.PacketQueueBatches)
         { FullMode = mode, SingleReader = true, SingleWriter = false },
-            dropped => { _inputDrops.Add(dropped.Count); _inputDroppedBatches.Inc(); Recycle(dropped); });
+            dropped =>
+            {
+                // An empty batch is only a wake-up for the decoder (see Checkpoint), not traffic.
+                if (dropped.Count > 0) { _inputDrops.Add(dropped.Count); _inputDroppedBatches.Inc(); }
+                Recycle(dropped);
+            });
         _toWorkers = new Channel<SegmentBatch>[opt.Workers];
         _workers = new FlowWorker[opt.Workers];
         _sinks = new ITransactionSink[opt.Workers];
@@ -111,6 +118,38 @@ public sealed class SensorPipeline
         _packetQueueDepth.Set(_input.Reader.Count);
     }
 
+    private readonly ConcurrentQueue<PipelineCheckpoint> _control = new();
+
+    /// <summary>
+    /// Live capture: every worker passes <paramref name="cp"/> after the packets submitted before it. Never
+    /// waits and never lost: checkpoints queue beside the packets, and an empty batch wakes an idle decoder
+    /// (when the queue is full the decoder is busy and sees the checkpoint after its current batch).
+    /// </summary>
+    public Task Checkpoint(PipelineCheckpoint cp)
+    {
+        cp.Begin(_workers.Length);
+        _control.Enqueue(cp);
+        var wake = RentBatch();
+        if (!_input.Writer.TryWrite(wake)) Recycle(wake);
+        return cp.Completed;
+    }
+
+    private void RunCheckpoints(SegmentBatch?[] current)
+    {
+        while (_control.TryDequeue(out var cp))
+        {
+            if (cp.Now > _lastTs) _lastTs = cp.Now;
+            _decoder.Sweep(_lastTs);
+            for (int s = 0; s < current.Length; s++)
+            {
+                var sb = _freeSegments.TryTake(out var fb) ? fb : new SegmentBatch();
+                sb.Checkpoint = cp;
+                sb.Now = _lastTs;
+                ChannelSync.Write(_toWorkers[s].Writer, sb);
+            }
+        }
+    }
+
     private void DecodeLoop()
     {
         int n = _workers.Length;
@@ -144,8 +183,10 @@ public sealed class SensorPipeline
                 Send(s, sb);
                 current[s] = null;
             }
+            if (!_control.IsEmpty) RunCheckpoints(current);
         }
         _decoder.Finish();
+        while (_control.TryDequeue(out var left)) left.Abandon();
         foreach (var c in _toWorkers) c.Writer.TryComplete();
 
         void Send(int shard, SegmentBatch sb)
@@ -162,6 +203,7 @@ public sealed class SensorPipeline
         // Workers finish after the decoder has completed their channels; each then flushes its flows.
         var decoder = _threads[^1];
         await Task.Run(() => decoder.Join()).ConfigureAwait(false);
+        while (_control.TryDequeue(out var late)) late.Abandon();
         for (int i = 0; i < _workers.Length; i++)
         {
             await Task.Run(() => _threads[i].Join()).ConfigureAwait(false);

@@ -6,14 +6,14 @@
 #   usage: bench/live-zero-loss.sh [CAPTURE]       (root; run from the project root)
 #          default capture: $BENCH_DATA/api-mix.pcap (../shared/bench/make-captures.sh makes it)
 #   env:   RATES="100 250 500 1000 1500 2000 top"  (Mbit/s, or top = --topspeed)
-#          CAPTURERS="tcpdump pcap afpacket"  BUF_MB=256 (kernel buffer / ring per capturer)
+#          CAPTURERS="tcpdump pcap afpacket"  BUF_MB=512 (kernel buffer / ring per capturer)
 #          SENSOR_ARGS="" (extra `sensor run` arguments)
 # Prints per run: achieved rate, frames sent, frames processed, drops, transactions stored, the time the
 # sensor needed to finish after the last frame, its peak RSS; then the highest zero-loss rate per capturer.
 set -euo pipefail
 DATA="${BENCH_DATA:-/tmp/bench-data}"
 CAP="${1:-$DATA/api-mix.pcap}"
-RATES="${RATES:-100 250 500 1000 1500 2000 top}"; CAPTURERS="${CAPTURERS:-tcpdump pcap afpacket}"; BUF_MB="${BUF_MB:-256}"
+RATES="${RATES:-100 250 500 1000 1500 2000 top}"; CAPTURERS="${CAPTURERS:-tcpdump pcap afpacket}"; BUF_MB="${BUF_MB:-512}"
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespace, veth pair)"; exit 1; }
 [ -s "$CAP" ] || { echo "no capture at $CAP (API_MB=300 STATIC_MB=300 ../shared/bench/make-captures.sh all)"; exit 1; }
 for t in tcpreplay tcpdump ip; do command -v $t >/dev/null || { echo "needs $t"; exit 1; }; done

@@ -16,7 +16,8 @@ internal static class RunCommand
         var db = new Option<string?>("--db") { Description = "DuckDB file to write (default: Database of the configuration, else sensor.duckdb)" };
         var backend = new Option<string?>("--backend") { Description = "capture backend: pcap (default) or afpacket" };
         var filter = new Option<string?>("--filter") { Description = "BPF capture filter (tcpdump syntax)" };
-        var cmd = new Command("run", "Capture live from network interfaces into a DuckDB file until stopped (SIGINT/SIGTERM)") { config, iface, db, backend, filter };
+        var specs = new Option<string?>("--specs") { Description = "OpenAPI specs (file or directory) to compare the traffic with, imported at start" };
+        var cmd = new Command("run", "Capture live from network interfaces into a DuckDB file until stopped (SIGINT/SIGTERM)") { config, iface, db, backend, filter, specs };
         cmd.SetAction(async (pr, ct) =>
         {
             var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Environment.CurrentDirectory });
@@ -30,6 +31,7 @@ internal static class RunCommand
             if (pr.GetValue(db) is { } d) overrides["Database"] = d;
             if (pr.GetValue(backend) is { } b) overrides["Capture:Backend"] = b;
             if (pr.GetValue(filter) is { } f) overrides["Capture:Filter"] = f;
+            if (pr.GetValue(specs) is { } sp) overrides["Specs"] = Path.GetFullPath(sp);
             builder.Configuration.AddInMemoryCollection(overrides);
             var cliInterfaces = pr.GetValue(iface) ?? [];
             builder.Services.Configure<SensorSettings>(builder.Configuration);

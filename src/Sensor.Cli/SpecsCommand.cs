@@ -8,10 +8,10 @@ internal static class SpecsCommand
     public static Command Create()
     {
         var path = new Argument<string>("path") { Description = "an OpenAPI 2.0/3.0/3.1 file (YAML or JSON) or a directory of them" };
-        var db = new Option<string>("--db") { Description = "DuckDB file", DefaultValueFactory = _ => "sensor.duckdb" };
+        var db = DbReader.DbOption("DuckDB file (not one a running service holds: stop it, or use `sensor run --specs`)");
         var import = new Command("import", "Store the user's specs and compare the inventory with them (shadow, zombie, orphan, conformance findings)") { path, db };
         import.SetAction(pr => ImportAndEvaluate(pr.GetValue(db)!, pr.GetValue(path)!, quiet: false));
-        var listDb = new Option<string>("--db") { Description = "DuckDB file", DefaultValueFactory = _ => "sensor.duckdb" };
+        var listDb = DbReader.DbOption();
         var list = new Command("list", "List the imported specs") { listDb };
         list.SetAction(pr => QueryCommand.Run(pr.GetValue(listDb)!,
             "select source_path, title, version, openapi_version, operations, imported_at from specs order by source_path", "table"));

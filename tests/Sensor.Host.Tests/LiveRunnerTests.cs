@@ -90,6 +90,39 @@ public class LiveRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Specs_given_to_the_service_judge_the_live_inventory_as_they_judge_a_replay()
+    {
+        var spec = Path.Combine(SharedData.Shared, "spec-recon-dev", "petstore-plus.yaml");
+        var pcap = Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap");
+        var replayDb = Path.Combine(_dir, "replay.duckdb");
+        await new ReplayRunner(new PipelineOptions { Workers = 2 }) { KeyFile = Path.Combine(_dir, "hmac.key") }.RunAsync([pcap], replayDb);
+        using (var db = SensorDatabase.Open(replayDb))
+        {
+            SpecStore.Import(db, spec, DateTime.UtcNow);
+            SpecStore.Evaluate(db, DateTime.UtcNow);
+        }
+
+        FileLiveSource? src = null;
+        var settings = Settings("fake0");
+        settings.Specs = spec;
+        var runner = new LiveRunner(settings, sources: (i, o, c) => src = new FileLiveSource(pcap, i));
+        runner.Start();
+        try
+        {
+            Assert.True(src!.Done.Wait(TimeSpan.FromSeconds(60)));
+            // Judged while running, not only at the stop.
+            Assert.True(Eventually(() => Remote(Db, "select count(*) from findings where source <> 'traffic'") > 0), "no spec findings while running");
+        }
+        finally { await runner.StopAsync(); }
+        const string q = "select count(*) from findings where source <> 'traffic' and status <> 'fixed'";
+        Assert.True(Count(replayDb, q) > 0);
+        Assert.Equal(Count(replayDb, q), Count(Db, q));
+        foreach (var cat in (string[])["shadow", "zombie", "orphan", "conformance"])
+            Assert.Equal(Count(replayDb, $"select count(*) from findings where category = '{cat}' and status <> 'fixed'"),
+                Count(Db, $"select count(*) from findings where category = '{cat}' and status <> 'fixed'"));
+    }
+
+    [Fact]
     public async Task A_restart_continues_the_same_database_and_inventory()
     {
         for (int run = 0; run < 2; run++)
@@ -106,6 +139,41 @@ public class LiveRunnerTests : IDisposable
         Assert.Equal(perRun, Count(Db, "select count(*) from http_transactions where run_id = 2"));
         // Endpoint counts add up over both runs.
         Assert.Equal(2 * perRun, Count(Db, "select cast(sum(count) as bigint) from endpoint_observations"));
+    }
+
+    [Fact]
+    public async Task Several_interfaces_feed_one_pipeline_and_a_dead_capture_makes_the_service_unhealthy()
+    {
+        var sources = new Dictionary<string, FileLiveSource>();
+        var files = new Dictionary<string, string> { ["fake0"] = "http_204_304.pcap", ["fake1"] = "http_keepalive.pcap" };
+        var runner = new LiveRunner(Settings("fake0", "fake1"), sources: (i, o, c) => sources[i] = new FileLiveSource(SharedData.CorpusFile(files[i]), i));
+        runner.Start();
+        try
+        {
+            Assert.All(sources.Values, s => Assert.True(s.Done.Wait(TimeSpan.FromSeconds(30))));
+            long want = 0;
+            foreach (var f in files.Values)
+            {
+                var db = Path.Combine(_dir, f + ".duckdb");
+                await new ReplayRunner(new PipelineOptions()) { KeyFile = Path.Combine(_dir, "hmac.key") }.RunAsync([SharedData.CorpusFile(f)], db);
+                want += Count(db, "select count(*) from http_transactions");
+            }
+            Assert.True(Eventually(() => Remote(Db, "select count(*) from http_transactions") == want));
+            Assert.True(runner.Health().Healthy);
+            sources["fake1"].Failure = "pcap: read error on fake1: device gone";
+            Assert.Equal((false, "pcap: read error on fake1: device gone"), runner.Health());
+        }
+        finally { await runner.StopAsync(); }
+        Assert.Equal("fake0;fake1", Convert.ToString(QueryValue(Db, "select sources from runs")));
+    }
+
+    private static object? QueryValue(string db, string sql)
+    {
+        using var c = new DuckDBConnection($"Data Source={db};ACCESS_MODE=READ_ONLY");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
     }
 
     [Fact]

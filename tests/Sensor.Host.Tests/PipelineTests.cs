@@ -104,7 +104,7 @@ public class PipelineTests
         var counters = new CounterRegistry();
         using var gate = new ManualResetEventSlim(false);
         var factory = new Factory(_ => new RecordingAnalyzer { OnEach = () => gate.Wait() });
-        var opt = new PipelineOptions { Workers = 1, Live = true, PacketQueueBatches = 1, SegmentQueueBatches = 1 };
+        var opt = new PipelineOptions { Workers = 1, Live = true, LiveDropWhenFull = true, PacketQueueBatches = 1, SegmentQueueBatches = 1 };
         var rows = counters.Create("storage", "rows", "test");
         var p = new SensorPipeline(opt, counters, [factory], _ => new CountingSink(rows));
         p.Start();
@@ -126,6 +126,40 @@ public class PipelineTests
         Assert.True(dropped > 0, "a blocked worker with one-batch queues must make live capture drop");
         Assert.Equal(submitted, decoded + dropped);
         Assert.Equal(counters.Get("pipeline", "packets_in"), submitted);
+    }
+
+    [Fact]
+    public async Task Live_mode_by_default_holds_the_source_at_the_full_input_queue_and_loses_nothing()
+    {
+        var counters = new CounterRegistry();
+        using var gate = new ManualResetEventSlim(false);
+        var factory = new Factory(_ => new RecordingAnalyzer { OnEach = () => gate.Wait() });
+        var opt = new PipelineOptions { Workers = 1, Live = true, PacketQueueBatches = 1, SegmentQueueBatches = 1 };
+        var rows = counters.Create("storage", "rows", "test");
+        var p = new SensorPipeline(opt, counters, [factory], _ => new CountingSink(rows));
+        p.Start();
+        int submitted = 0;
+        var source = Task.Run(() =>
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                var c = new Conversation("10.1.0.1", (ushort)(30000 + i), "10.1.0.2", 80).Handshake()
+                    .Request($"GET /x/{i} HTTP/1.1\r\nHost: h\r\n\r\n").Response("HTTP/1.1 204 No Content\r\n\r\n").Close();
+                var b = p.RentBatch();
+                foreach (var f in c.Frames) f.CopyTo(b.Add(Timestamp.FromUnix(1700000000 + i, 0, 1), f.Length, f.Length, 1, 0));
+                submitted += b.Count;
+                p.Submit(b);
+            }
+        });
+        // The blocked worker holds the source up: it waits (the kernel would buffer meanwhile), it does not drop.
+        Assert.NotSame(source, await Task.WhenAny(source, Task.Delay(500)));
+        Assert.True(counters.Get("pipeline", "input_queue_full_waits") > 0);
+        gate.Set();
+        await source;
+        await p.CompleteAsync();
+        Assert.Equal(0, counters.Get("pipeline", "input_queue_drops"));
+        Assert.Equal(submitted, counters.Get("decode", "frames"));
+        Assert.Equal(40, rows.Value);
     }
 
     [Fact]

@@ -12,7 +12,8 @@ public sealed class FileLiveSource(string path, string iface) : ILiveSource
 {
     private Thread? _thread;
     public string Interface => iface;
-    public string? Failure => null;
+    /// <summary>Set by a test to play a capture thread that ended (interface removed).</summary>
+    public string? Failure { get; set; }
     public long Sent;
     public ManualResetEventSlim Done { get; } = new();
 

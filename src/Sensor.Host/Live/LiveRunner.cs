@@ -67,7 +67,7 @@ public sealed class LiveRunner : IAsyncDisposable
     public void Start()
     {
         if (_s.Interfaces.Count == 0) throw new ArgumentException("no interface to capture from (--interface NAME or Interfaces in the configuration)");
-        var opt = new PipelineOptions { Live = true, PacketQueueBatches = Math.Max(2, _s.InputQueueBatches) };
+        var opt = new PipelineOptions { Live = true, LiveDropWhenFull = _s.DropWhenPipelineFull, LiveAnalysisNice = _s.AnalysisNice, PacketQueueBatches = Math.Max(2, _s.InputQueueBatches) };
         if (_s.Workers > 0) opt = opt with { Workers = _s.Workers };
         if (_s.BodyLimit > 0) opt = opt with { Http = opt.Http with { BodyCaptureLimit = _s.BodyLimit } };
         // Sources first: a wrong interface name or filter fails before anything is written.
@@ -76,6 +76,11 @@ public sealed class LiveRunner : IAsyncDisposable
         {
             _db = SensorDatabase.Open(_s.Database);
             _runId = _db.BeginRun("live", string.Join(";", _s.Interfaces), _time.GetUtcNow().UtcDateTime, ReplayRunner.Version);
+            if (!string.IsNullOrEmpty(_s.Specs))
+            {
+                var imported = SpecStore.Import(_db, _s.Specs, _time.GetUtcNow().UtcDateTime);
+                foreach (var f in imported.Failures) _log.LogWarning("spec {Path} not imported: {Reason}", f.Path, f.Reason);
+            }
             _checkpoints = _counters.Create("service", "checkpoints", "checkpoints every worker passed");
             _checkpointsLate = _counters.Create("service", "checkpoints_late", "checkpoints that had not completed within their interval");
             _storeErrors = _counters.Create("service", "store_errors", "inventory, findings or statistics updates that failed (retried at the next checkpoint)");
@@ -168,7 +173,10 @@ public sealed class LiveRunner : IAsyncDisposable
                 var k = (e.Service, e.Method, e.Key);
                 if (_evidence.TryGetValue(k, out var have)) have.Merge(e); else _evidence[k] = e;
             }
-            TrafficFindingsStore.Evaluate(_db!, _runId, _evidence.Values, Rules, _time.GetUtcNow().UtcDateTime);
+            var now = _time.GetUtcNow().UtcDateTime;
+            TrafficFindingsStore.Evaluate(_db!, _runId, _evidence.Values, Rules, now);
+            // The user's specs judge the inventory as it stands, as after a replay.
+            if (Convert.ToInt64(_db!.Scalar("select count(*) from specs")) > 0) SpecStore.Evaluate(_db, now);
         }
         catch (Exception e) when (!final)
         {

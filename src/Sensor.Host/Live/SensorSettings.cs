@@ -17,6 +17,8 @@ public sealed class SensorSettings
     public int BodyLimit { get; set; }
     /// <summary>Installation key for value hashes (default: $SENSOR_KEY_FILE or the user's data dir).</summary>
     public string? KeyFile { get; set; }
+    /// <summary>OpenAPI specs (file or directory) imported at start; stored specs judge the inventory at every inventory update.</summary>
+    public string? Specs { get; set; }
     public MetricsSettings Metrics { get; set; } = new();
     /// <summary>Unix socket through which <c>sensor query</c> and friends reach the running service; default: the database path + ".sock".</summary>
     public string? QuerySocket { get; set; }
@@ -26,8 +28,19 @@ public sealed class SensorSettings
     public double StatsIntervalSeconds { get; set; } = 10;
     /// <summary>How often the inventory and the traffic findings are brought up to date in the database.</summary>
     public double InventoryIntervalSeconds { get; set; } = 60;
-    /// <summary>Packet batches the input queue holds before live capture drops (and counts).</summary>
+    /// <summary>Packet batches (up to 1 MiB each) the pipeline's input queue holds.</summary>
     public int InputQueueBatches { get; set; } = 64;
+    /// <summary>
+    /// False (default): when the input queue is full, capture threads wait and the kernel buffer
+    /// (Capture:BufferSizeMb) absorbs the burst; the kernel counts what overflows it. True: the full queue
+    /// drops and counts (pipeline.input_queue_drops) and capture never waits.
+    /// </summary>
+    public bool DropWhenPipelineFull { get; set; }
+    /// <summary>
+    /// How much nicer (Linux) the decoder and flow workers run than the capture threads: in a burst the CPU
+    /// empties the kernel buffers first and analysis catches up afterwards. 0 = the same priority.
+    /// </summary>
+    public int AnalysisNice { get; set; } = 19;
     public RetentionSettings Retention { get; set; } = new();
 
     public string SocketPath => string.IsNullOrEmpty(QuerySocket) ? Database + ".sock" : QuerySocket;

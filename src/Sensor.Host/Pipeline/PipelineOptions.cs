@@ -12,6 +12,15 @@ public sealed record PipelineOptions
     /// every queue applies back-pressure instead.
     /// </summary>
     public bool Live { get; init; }
+    /// <summary>
+    /// Live only. False (default): a source waits while the input queue is full, so the kernel's capture
+    /// buffer (libpcap buffer, AF_PACKET ring) absorbs bursts, and what overflows it is dropped and counted by
+    /// the kernel (capture.kernel_drops, ring_drops). True: the full input queue drops batches and counts them
+    /// (pipeline.input_queue_drops), for sources that must never be held up.
+    /// </summary>
+    public bool LiveDropWhenFull { get; init; }
+    /// <summary>Live: niceness of the decoder and flow-worker threads (capture threads keep the process's), 0 = unchanged.</summary>
+    public int LiveAnalysisNice { get; init; }
     public int PacketQueueBatches { get; init; } = 16;
     public int SegmentQueueBatches { get; init; } = 16;
     public ReassemblyOptions Reassembly { get; init; } = new();

@@ -28,7 +28,7 @@ public sealed class SensorPipeline
     private readonly List<Thread> _threads = [];
     private readonly ITransactionSink[] _sinks;
     private long _lastTs;
-    private readonly Counter _inputPackets, _inputDrops, _inputDroppedBatches, _packetQueueDepth;
+    private readonly Counter _inputPackets, _inputDrops, _inputDroppedBatches, _packetQueueDepth, _inputWaits;
     private Exception? _failure;
 
     public CounterRegistry Counters => _counters;
@@ -43,7 +43,8 @@ public sealed class SensorPipeline
         _inputDrops = counters.Create("pipeline", "input_queue_drops", "packets dropped because the input queue was full (live capture only)");
         _inputDroppedBatches = counters.Create("pipeline", "input_queue_dropped_batches", "packet batches dropped at the full input queue (live capture only)");
         _packetQueueDepth = counters.Create("pipeline", "input_queue_depth", "packet batches waiting for the decoder (gauge)");
-        var mode = opt.Live ? BoundedChannelFullMode.DropWrite : BoundedChannelFullMode.Wait;
+        var mode = opt.Live && opt.LiveDropWhenFull ? BoundedChannelFullMode.DropWrite : BoundedChannelFullMode.Wait;
+        _inputWaits = counters.Create("pipeline", "input_queue_full_waits", "times a live source waited for room in the input queue (its kernel buffer absorbed the burst meanwhile)");
         // DropWrite still reports success from TryWrite: drops are only visible through this callback.
         _input = Channel.CreateBounded<PacketBatch>(new BoundedChannelOptions(opt.PacketQueueBatches)
         { FullMode = mode, SingleReader = true, SingleWriter = false },
@@ -80,6 +81,7 @@ public sealed class SensorPipeline
     {
         var t = new Thread(() =>
         {
+            if (_opt.Live && _opt.LiveAnalysisNice != 0) Sensor.Capture.Live.ThreadNice.Set(_opt.LiveAnalysisNice);
             try { body(); }
             catch (Exception e)
             {
@@ -107,13 +109,23 @@ public sealed class SensorPipeline
         _packetQueueDepth.Set(_input.Reader.Count);
     }
 
-    /// <summary>Live: never waits; a full queue drops the batch and counts its packets.</summary>
+    /// <summary>
+    /// Live: with <see cref="PipelineOptions.LiveDropWhenFull"/> a full queue drops the batch and counts its
+    /// packets; otherwise the capture thread waits and the kernel buffers (and counts what it drops).
+    /// </summary>
     public void Submit(PacketBatch batch)
     {
         _inputPackets.Add(batch.Count);
         if (!_input.Writer.TryWrite(batch))
         {
-            _inputDrops.Add(batch.Count); _inputDroppedBatches.Inc(); Recycle(batch);
+            bool written = false;
+            if (!_opt.LiveDropWhenFull)
+            {
+                _inputWaits.Inc();
+                try { ChannelSync.Write(_input.Writer, batch); written = true; }
+                catch (ChannelClosedException) { }
+            }
+            if (!written) { _inputDrops.Add(batch.Count); _inputDroppedBatches.Inc(); Recycle(batch); }
         }
         _packetQueueDepth.Set(_input.Reader.Count);
     }

@@ -39,6 +39,8 @@ internal static class RunCommand
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("ShutdownTimeoutSeconds", 110.0)));
             builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
+            // A start failure (no such interface, bad filter) is reported below in one line, not as the host's stack trace.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
             // Under systemd: notify readiness and stopping, and log in journald's format.
             builder.Services.AddSystemd();
             if (!Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService() && Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })

@@ -20,7 +20,7 @@ public class QueryWhileRunningTests : IDisposable
         var runner = new LiveRunner(new SensorSettings
         {
             Database = db, Interfaces = ["fake0"], KeyFile = Path.Combine(_dir, "hmac.key"), Metrics = new() { Listen = "" },
-            CommitIntervalSeconds = 0.2, InventoryIntervalSeconds = 0.4,
+            CommitIntervalSeconds = 0.2, InventoryIntervalSeconds = 0.4, AnalysisNice = 0,
         }, sources: (i, o, c) => src = new FileLiveSource(SharedData.CorpusFile("rest_api_conversation.pcap"), i));
         runner.Start();
         string liveQuery, liveInventory, liveFindings;

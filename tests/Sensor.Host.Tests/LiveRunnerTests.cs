@@ -22,6 +22,7 @@ public class LiveRunnerTests : IDisposable
     {
         Database = Db, Interfaces = [.. ifaces], KeyFile = Path.Combine(_dir, "hmac.key"), Workers = 2,
         CommitIntervalSeconds = 0.2, InventoryIntervalSeconds = 0.5, StatsIntervalSeconds = 0.5, Metrics = new() { Listen = "127.0.0.1:0" },
+        AnalysisNice = 0,   // the other test processes on the machine must not starve the pipeline
     };
 
     private static string Capture => SharedData.CorpusFile("rest_api_conversation.pcap");

@@ -40,7 +40,7 @@ public sealed class SensorSettings
     /// How much nicer (Linux) the decoder and flow workers run than the capture threads: in a burst the CPU
     /// empties the kernel buffers first and analysis catches up afterwards. 0 = the same priority.
     /// </summary>
-    public int AnalysisNice { get; set; } = 19;
+    public int AnalysisNice { get; set; } = 10;
     public RetentionSettings Retention { get; set; } = new();
 
     public string SocketPath => string.IsNullOrEmpty(QuerySocket) ? Database + ".sock" : QuerySocket;

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -120,12 +121,53 @@ fail:
     return rc;
 }
 
+/* The fanout demultiplexer: a classic BPF program over the network header (the kernel has pulled the
+ * link header, and VLAN tags are metadata) returning a hash of the IP address pair, symmetric (xor), so
+ * both directions of a connection land on one socket. Unlike PACKET_FANOUT_HASH it needs no ports, so
+ * IPv6 fragments (which the defrag flag does not reassemble) stay with the rest of their connection.
+ * Other protocols go to the first socket. The kernel takes the result modulo the group size. */
+static int fanout_program(struct sock_filter *p)
+{
+    int n = 0;
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
+    int is_v4 = n++;
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 12);      /* IPv4 source */
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16);      /* IPv4 destination */
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+    int to_fold = n++;
+    int v6 = n;
+    int is_v6 = n++;
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8);       /* IPv6 source and destination: 8 words */
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+    for (int off = 12; off <= 36; off += 4) {
+        p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)off);
+        p[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+        p[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+    }
+    int fold = n;
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);             /* A ^= A >> 16 */
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
+    int ret0 = n;
+    p[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    p[is_v4] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, (uint8_t)(v6 - is_v4 - 1));
+    p[to_fold] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(fold - to_fold - 1));
+    p[is_v6] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, (uint8_t)(ret0 - is_v6 - 1));
+    return n;
+}
+
 int sensor_afp_join_fanout(sensor_afp *h, int group_id)
 {
     if (!h || group_id > 0xffff) return -EINVAL;
     int flags = PACKET_FANOUT_FLAG_DEFRAG | (group_id < 0 ? PACKET_FANOUT_FLAG_UNIQUEID : 0);
-    int arg = (group_id < 0 ? 0 : group_id) | ((PACKET_FANOUT_HASH | flags) << 16);
+    int arg = (group_id < 0 ? 0 : group_id) | ((PACKET_FANOUT_CBPF | flags) << 16);
     int rc = setopt(h->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg);
+    if (rc < 0) return rc;
+    struct sock_filter insns[40];
+    struct sock_fprog prog = { .len = (unsigned short)fanout_program(insns), .filter = insns };
+    rc = setopt(h->fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog);
     if (rc < 0) return rc;
     int val = 0;
     socklen_t len = sizeof val;

@@ -31,8 +31,9 @@ SENSOR_AFP_EXPORT int sensor_afp_open(const char *ifname, uint32_t block_size, u
                                       const struct sock_filter *filter, uint32_t filter_len,
                                       sensor_afp **out);
 
-/* Joins fanout group group_id (PACKET_FANOUT_HASH with defragmentation); group_id < 0 lets the kernel
- * choose an id unused in this network namespace. Returns the group id to pass for the other sockets. */
+/* Joins fanout group group_id (a BPF demultiplexer hashing the IP address pair, symmetric, with IPv4
+ * defragmentation); group_id < 0 lets the kernel choose an id unused in this network namespace. Returns
+ * the group id to pass for the other sockets. */
 SENSOR_AFP_EXPORT int sensor_afp_join_fanout(sensor_afp *h, int group_id);
 
 /* 1 and *block = the next block owned by user space; 0 when none arrived within timeout_ms. */

@@ -260,13 +260,16 @@ public class LiveRunnerTests : IDisposable
                 db.Execute("insert into http_transactions(conn, ts_request, method, uri, run_id) values (?, ?, 'GET', ?, 1)", $"c{i}", now.AddHours(-i * 10), $"/r/{i}");
                 db.Execute("insert into sensitive_items(run_id, conn, ts, type) values (1, ?, ?, 'email')", $"c{i}", now.AddHours(-i * 10));
             }
+            db.WriteStats(1, now.AddHours(-50), [new CounterValue("http", "transactions", 7, "old")]);
+            db.WriteStats(1, now, [new CounterValue("http", "transactions", 9, "current")]);
             var counters = new CounterRegistry();
             var r = new Retention(new RetentionSettings { Hours = 35, ArchiveDirectory = archive }, db, counters, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             Assert.Equal(6, r.Sweep(now));                     // 40..90 h old
             Assert.Equal(4L, Convert.ToInt64(db.Scalar("select count(*) from http_transactions")));
             Assert.Equal(4L, Convert.ToInt64(db.Scalar("select count(*) from sensitive_items")));
             var files = Directory.GetFiles(archive, "*.parquet").Order().ToArray();
-            Assert.Equal(2, files.Length);
+            Assert.Equal(3, files.Length);
+            Assert.Equal(9L, Convert.ToInt64(db.Scalar("select value from capture_stats")));
             Assert.Equal(6L, Convert.ToInt64(db.Scalar($"select count(*) from read_parquet('{files.Single(f => Path.GetFileName(f).StartsWith("http_transactions"))}')")));
             var txFile = files.Single(f => Path.GetFileName(f).StartsWith("http_transactions"));
             Assert.Equal(0L, Convert.ToInt64(db.Scalar($"select count(*) from read_parquet('{txFile}') where ts_request >= timestamp '2026-06-01 12:00:00' - interval 35 hours")));
@@ -275,8 +278,8 @@ public class LiveRunnerTests : IDisposable
             var byRows = new Retention(new RetentionSettings { Hours = 0, MaxRows = 2 }, db, counters, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             Assert.Equal(2, byRows.Sweep(now));
             Assert.Equal("/r/0,/r/1", Convert.ToString(db.Scalar("select string_agg(uri, ',' order by uri) from http_transactions")));
-            Assert.Equal(16, counters.Get("retention", "rows_deleted"));   // 6+6, then 2+2 (transactions and their items)
-            Assert.Equal(12, counters.Get("retention", "rows_archived"));
+            Assert.Equal(17, counters.Get("retention", "rows_deleted"));   // 6+6+1 (transactions, their items, old statistics), then 2+2
+            Assert.Equal(13, counters.Get("retention", "rows_archived"));
         }
     }
 

@@ -7,9 +7,9 @@ namespace Sensor.Capture.Live;
 
 /// <summary>
 /// Linux AF_PACKET capture: <see cref="LiveCaptureOptions.FanoutThreads"/> sockets with TPACKET_V3 rings in
-/// one hash fanout group, each read by its own thread straight from the mapped ring. The kernel hashes
-/// both directions of a flow to the same socket, so a flow's frames reach the pipeline in order from one
-/// thread. Sockets are opened by the constructor, so a missing interface or privilege fails early.
+/// one fanout group, each read by its own thread straight from the mapped ring. The group's BPF
+/// demultiplexer hashes the IP address pair (native/), so both directions of a connection and its fragments
+/// go to the same socket and reach the pipeline in order from one thread. Sockets are opened by the constructor, so a missing interface or privilege fails early.
 /// </summary>
 public sealed unsafe class AfPacketSource : ILiveSource
 {

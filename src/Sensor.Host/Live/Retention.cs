@@ -6,9 +6,9 @@ using Sensor.Storage;
 namespace Sensor.Host.Live;
 
 /// <summary>
-/// Bounds what a long-running sensor keeps in DuckDB: transactions (and their sensitive items) older than
-/// the window, or beyond the row limit, are written to Parquet files in the archive directory and deleted.
-/// The inventory, findings and statistics are aggregates and stay. Export and delete run in one
+/// Bounds what a long-running sensor keeps in DuckDB: transactions (and their sensitive items and the
+/// periodic statistics) older than the window, or beyond the row limit, are written to Parquet files in the
+/// archive directory and deleted. The inventory and findings are aggregates and stay. Export and delete run in one
 /// transaction, so a row is either archived and gone or still in the database.
 /// </summary>
 public sealed class Retention
@@ -22,8 +22,8 @@ public sealed class Retention
     public Retention(RetentionSettings s, SensorDatabase db, CounterRegistry counters, ILogger log)
     {
         _s = s; _db = db; _log = log;
-        _archived = counters.Create("retention", "rows_archived", "transaction and sensitive-item rows exported to Parquet before deletion");
-        _deleted = counters.Create("retention", "rows_deleted", "transaction and sensitive-item rows deleted by retention");
+        _archived = counters.Create("retention", "rows_archived", "transaction, sensitive-item and statistics rows exported to Parquet before deletion");
+        _deleted = counters.Create("retention", "rows_deleted", "transaction, sensitive-item and statistics rows deleted by retention");
         _files = counters.Create("retention", "archive_files", "Parquet files written by retention");
         _errors = counters.Create("retention", "errors", "retention sweeps that failed (nothing deleted; retried at the next sweep)");
     }
@@ -58,7 +58,9 @@ public sealed class Retention
         var lit = "timestamp '" + cut.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "'";
         long txns = Convert.ToInt64(_db.Scalar($"select count(*) from http_transactions where ts_request < {lit} or ts_request is null"));
         long items = Convert.ToInt64(_db.Scalar($"select count(*) from sensitive_items where ts < {lit}"));
-        if (txns == 0 && items == 0) return 0;
+        // Statistics written every few seconds by a service that runs for weeks grow too; the same window applies.
+        long stats = Convert.ToInt64(_db.Scalar($"select count(*) from capture_stats where recorded_at < {lit}"));
+        if (txns == 0 && items == 0 && stats == 0) return 0;
         using var tx = _db.Connection.BeginTransaction();
         if (!string.IsNullOrEmpty(_s.ArchiveDirectory))
         {
@@ -66,11 +68,13 @@ public sealed class Retention
             string stamp = cut.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
             if (txns > 0) Export($"select * from http_transactions where ts_request < {lit} or ts_request is null", "http_transactions", stamp, txns);
             if (items > 0) Export($"select * from sensitive_items where ts < {lit}", "sensitive_items", stamp, items);
+            if (stats > 0) Export($"select * from capture_stats where recorded_at < {lit}", "capture_stats", stamp, stats);
         }
         _db.Execute($"delete from http_transactions where ts_request < {lit} or ts_request is null");
         _db.Execute($"delete from sensitive_items where ts < {lit}");
+        _db.Execute($"delete from capture_stats where recorded_at < {lit}");
         tx.Commit();
-        _deleted.Add(txns + items);
+        _deleted.Add(txns + items + stats);
         _log.LogInformation("retention: {Transactions} transactions and {Items} sensitive items before {Cutoff:u} {Where}",
             txns, items, cut, string.IsNullOrEmpty(_s.ArchiveDirectory) ? "deleted" : "archived to " + _s.ArchiveDirectory);
         return txns;

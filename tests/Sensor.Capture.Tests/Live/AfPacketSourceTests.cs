@@ -222,6 +222,34 @@ public sealed class AfPacketSourceTests(ITestOutputHelper output)
         }
     }
 
+    [RootFact]
+    public void Fanout_spreads_host_pairs_over_the_threads_and_keeps_each_pair_and_its_fragments_on_one()
+    {
+        // 32 client addresses talking to one server: both threads get some, every pair stays on its thread.
+        var sent = new List<byte[]>();
+        for (int i = 0; i < 32; i++)
+            sent.AddRange(new Conversation($"10.7.{i / 8}.{10 + i}", (ushort)(40000 + i), "10.9.0.1", 80).Handshake()
+                .Request($"GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n").Response("HTTP/1.1 204 No Content\r\n\r\n").Close().Frames);
+        var pcap = WritePcap(sent);
+        try
+        {
+            var (sink, _) = Capture(pcap, Options(threads: 2), sent.Count);
+            Assert.Equal(sent.Count, sink.Frames.Count);
+            var byPair = sink.Frames.GroupBy(g => FlowKey(g.Frame)).ToList();
+            Assert.Equal(32, byPair.Count);
+            Assert.All(byPair, g => Assert.Single(g.Select(x => x.Thread).Distinct()));
+            Assert.Equal(2, sink.Frames.Select(g => g.Thread).Distinct().Count());
+        }
+        finally { File.Delete(pcap); }
+
+        // IPv6 fragments carry no ports: hashing by address pair keeps them with the rest of their connection.
+        var frag = SharedData.CorpusFile("ipv6_fragments.pcap");
+        var frames = ReadFrames(frag);
+        var (fsink, _) = Capture(frag, Options(threads: 2), frames.Count);
+        Assert.Equal(frames.Count, fsink.Frames.Count);
+        Assert.Single(fsink.Frames.Select(g => g.Thread).Distinct());
+    }
+
     /// <summary>IPv4/TCP or UDP flow of an Ethernet frame, the same for both directions.</summary>
     private static string FlowKey(byte[] f)
     {

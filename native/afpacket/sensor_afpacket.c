@@ -122,38 +122,69 @@ fail:
 }
 
 /* The fanout demultiplexer: a classic BPF program over the network header (the kernel has pulled the
- * link header, and VLAN tags are metadata) returning a hash of the IP address pair, symmetric (xor), so
- * both directions of a connection land on one socket. Unlike PACKET_FANOUT_HASH it needs no ports, so
- * IPv6 fragments (which the defrag flag does not reassemble) stay with the rest of their connection.
- * Other protocols go to the first socket. The kernel takes the result modulo the group size. */
+ * link header, and VLAN tags are metadata), symmetric (xor) so both directions of a connection land on
+ * one socket. IPv4 (defragmented by the group's defrag flag) hashes addresses and TCP/UDP ports; IPv6
+ * hashes the address pair only, because its fragments carry no ports and must stay with their
+ * connection (the kernel's own flow hash separates them). Other protocols go to the first socket. The
+ * kernel takes the result modulo the group size. */
+#define LD_ABS(size, k) ((struct sock_filter)BPF_STMT(BPF_LD | (size) | BPF_ABS, (uint32_t)(k)))
+#define STMT(code, k) ((struct sock_filter)BPF_STMT((code), (uint32_t)(k)))
 static int fanout_program(struct sock_filter *p)
 {
+    /* M[0] = address xor, M[1] = port xor * K2 (0 without ports); result = fold(M[0] * K1 + M[1]).
+     * Multiplying mixes the bits before the kernel takes the low ones (modulo the group size). */
+    const uint32_t k1 = 0x9E3779B1u, k2 = 0x85EBCA6Bu;
     int n = 0;
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
+    p[n++] = LD_ABS(BPF_W, SKF_AD_OFF + SKF_AD_PROTOCOL);
     int is_v4 = n++;
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 12);      /* IPv4 source */
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16);      /* IPv4 destination */
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
-    int to_fold = n++;
+    p[n++] = STMT(BPF_LD | BPF_IMM, 0);
+    p[n++] = STMT(BPF_ST, 1);
+    p[n++] = LD_ABS(BPF_W, 12);                        /* source ^ destination */
+    p[n++] = STMT(BPF_MISC | BPF_TAX, 0);
+    p[n++] = LD_ABS(BPF_W, 16);
+    p[n++] = STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+    p[n++] = STMT(BPF_ST, 0);
+    p[n++] = LD_ABS(BPF_B, 9);                         /* protocol */
+    int is_tcp = n++;
+    int is_udp = n++;
+    int ports = n;
+    p[n++] = STMT(BPF_LDX | BPF_B | BPF_MSH, 0);       /* X = IPv4 header length */
+    p[n++] = STMT(BPF_LD | BPF_H | BPF_IND, 0);        /* source port */
+    p[n++] = STMT(BPF_ST, 2);
+    p[n++] = STMT(BPF_LD | BPF_H | BPF_IND, 2);        /* destination port */
+    p[n++] = STMT(BPF_MISC | BPF_TAX, 0);
+    p[n++] = STMT(BPF_LD | BPF_MEM, 2);
+    p[n++] = STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+    p[n++] = STMT(BPF_ALU | BPF_MUL | BPF_K, k2);
+    p[n++] = STMT(BPF_ST, 1);
+    int ports_done = n++;
     int v6 = n;
     int is_v6 = n++;
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8);       /* IPv6 source and destination: 8 words */
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+    p[n++] = STMT(BPF_LD | BPF_IMM, 0);
+    p[n++] = STMT(BPF_ST, 1);
+    p[n++] = LD_ABS(BPF_W, 8);                         /* IPv6 source and destination: 8 words */
+    p[n++] = STMT(BPF_MISC | BPF_TAX, 0);
     for (int off = 12; off <= 36; off += 4) {
-        p[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)off);
-        p[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
-        p[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+        p[n++] = LD_ABS(BPF_W, off);
+        p[n++] = STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+        p[n++] = STMT(BPF_MISC | BPF_TAX, 0);
     }
-    int fold = n;
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);             /* A ^= A >> 16 */
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
+    p[n++] = STMT(BPF_ST, 0);
+    int common = n;
+    p[n++] = STMT(BPF_LD | BPF_MEM, 0);
+    p[n++] = STMT(BPF_ALU | BPF_MUL | BPF_K, k1);
+    p[n++] = STMT(BPF_LDX | BPF_MEM, 1);
+    p[n++] = STMT(BPF_ALU | BPF_ADD | BPF_X, 0);
+    p[n++] = STMT(BPF_MISC | BPF_TAX, 0);              /* A ^= A >> 16 */
+    p[n++] = STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+    p[n++] = STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+    p[n++] = STMT(BPF_RET | BPF_A, 0);
     int ret0 = n;
-    p[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    p[n++] = STMT(BPF_RET | BPF_K, 0);
     p[is_v4] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, (uint8_t)(v6 - is_v4 - 1));
-    p[to_fold] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(fold - to_fold - 1));
+    p[is_tcp] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, (uint8_t)(ports - is_tcp - 1), 0);
+    p[is_udp] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, (uint8_t)(common - is_udp - 1));
+    p[ports_done] = STMT(BPF_JMP | BPF_JA, common - ports_done - 1);
     p[is_v6] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, (uint8_t)(ret0 - is_v6 - 1));
     return n;
 }
@@ -165,7 +196,7 @@ int sensor_afp_join_fanout(sensor_afp *h, int group_id)
     int arg = (group_id < 0 ? 0 : group_id) | ((PACKET_FANOUT_CBPF | flags) << 16);
     int rc = setopt(h->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg);
     if (rc < 0) return rc;
-    struct sock_filter insns[40];
+    struct sock_filter insns[64];
     struct sock_fprog prog = { .len = (unsigned short)fanout_program(insns), .filter = insns };
     rc = setopt(h->fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog);
     if (rc < 0) return rc;

@@ -31,8 +31,8 @@ SENSOR_AFP_EXPORT int sensor_afp_open(const char *ifname, uint32_t block_size, u
                                       const struct sock_filter *filter, uint32_t filter_len,
                                       sensor_afp **out);
 
-/* Joins fanout group group_id (a BPF demultiplexer hashing the IP address pair, symmetric, with IPv4
- * defragmentation); group_id < 0 lets the kernel choose an id unused in this network namespace. Returns
+/* Joins fanout group group_id (a symmetric BPF demultiplexer: IPv4 addresses and ports after
+ * defragmentation, IPv6 address pair); group_id < 0 lets the kernel choose an id unused in this network namespace. Returns
  * the group id to pass for the other sockets. */
 SENSOR_AFP_EXPORT int sensor_afp_join_fanout(sensor_afp *h, int group_id);
 

@@ -8,8 +8,8 @@ namespace Sensor.Capture.Live;
 /// <summary>
 /// Linux AF_PACKET capture: <see cref="LiveCaptureOptions.FanoutThreads"/> sockets with TPACKET_V3 rings in
 /// one fanout group, each read by its own thread straight from the mapped ring. The group's BPF
-/// demultiplexer hashes the IP address pair (native/), so both directions of a connection and its fragments
-/// go to the same socket and reach the pipeline in order from one thread. Sockets are opened by the constructor, so a missing interface or privilege fails early.
+/// demultiplexer (native/) hashes IPv4 addresses and ports and the IPv6 address pair, symmetrically, so both
+/// directions of a connection and its fragments go to one socket and reach the pipeline in order from one thread. Sockets are opened by the constructor, so a missing interface or privilege fails early.
 /// </summary>
 public sealed unsafe class AfPacketSource : ILiveSource
 {

@@ -223,9 +223,9 @@ public sealed class AfPacketSourceTests(ITestOutputHelper output)
     }
 
     [RootFact]
-    public void Fanout_spreads_host_pairs_over_the_threads_and_keeps_each_pair_and_its_fragments_on_one()
+    public void Fanout_spreads_connections_over_the_threads_and_keeps_each_and_its_fragments_on_one()
     {
-        // 32 client addresses talking to one server: both threads get some, every pair stays on its thread.
+        // 32 connections from 32 client addresses: both threads get some, every connection stays on its thread.
         var sent = new List<byte[]>();
         for (int i = 0; i < 32; i++)
             sent.AddRange(new Conversation($"10.7.{i / 8}.{10 + i}", (ushort)(40000 + i), "10.9.0.1", 80).Handshake()
@@ -242,7 +242,7 @@ public sealed class AfPacketSourceTests(ITestOutputHelper output)
         }
         finally { File.Delete(pcap); }
 
-        // IPv6 fragments carry no ports: hashing by address pair keeps them with the rest of their connection.
+        // IPv6 fragments carry no ports: IPv6 hashes the address pair only, which keeps them with their connection.
         var frag = SharedData.CorpusFile("ipv6_fragments.pcap");
         var frames = ReadFrames(frag);
         var (fsink, _) = Capture(frag, Options(threads: 2), frames.Count);

@@ -98,6 +98,22 @@ public class PipelineTests
         finally { dir.Delete(true); }
     }
 
+    /// <summary>Live submissions: each batch holds one complete transaction on its own connection; returns the frames submitted.</summary>
+    private static int SubmitTransactions(SensorPipeline p, int n)
+    {
+        int submitted = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var c = new Conversation("10.1.0.1", (ushort)(30000 + i), "10.1.0.2", 80).Handshake()
+                .Request($"GET /x/{i} HTTP/1.1\r\nHost: h\r\n\r\n").Response("HTTP/1.1 204 No Content\r\n\r\n").Close();
+            var b = p.RentBatch();
+            foreach (var f in c.Frames) f.CopyTo(b.Add(Timestamp.FromUnix(1700000000 + i, 0, 1), f.Length, f.Length, 1, 0));
+            submitted += b.Count;
+            p.Submit(b);
+        }
+        return submitted;
+    }
+
     [Fact]
     public async Task Live_mode_drops_at_the_full_input_queue_and_counts_every_dropped_packet()
     {
@@ -108,17 +124,7 @@ public class PipelineTests
         var rows = counters.Create("storage", "rows", "test");
         var p = new SensorPipeline(opt, counters, [factory], _ => new CountingSink(rows));
         p.Start();
-        // Each batch holds one complete transaction on its own connection.
-        int submitted = 0;
-        for (int i = 0; i < 40; i++)
-        {
-            var c = new Conversation("10.1.0.1", (ushort)(30000 + i), "10.1.0.2", 80).Handshake()
-                .Request($"GET /x/{i} HTTP/1.1\r\nHost: h\r\n\r\n").Response("HTTP/1.1 204 No Content\r\n\r\n").Close();
-            var b = p.RentBatch();
-            foreach (var f in c.Frames) f.CopyTo(b.Add(Timestamp.FromUnix(1700000000 + i, 0, 1), f.Length, f.Length, 1, 0));
-            submitted += b.Count;
-            p.Submit(b);
-        }
+        int submitted = SubmitTransactions(p, 40);
         gate.Set();
         await p.CompleteAsync();
         long dropped = counters.Get("pipeline", "input_queue_drops");
@@ -138,24 +144,12 @@ public class PipelineTests
         var rows = counters.Create("storage", "rows", "test");
         var p = new SensorPipeline(opt, counters, [factory], _ => new CountingSink(rows));
         p.Start();
-        int submitted = 0;
-        var source = Task.Run(() =>
-        {
-            for (int i = 0; i < 40; i++)
-            {
-                var c = new Conversation("10.1.0.1", (ushort)(30000 + i), "10.1.0.2", 80).Handshake()
-                    .Request($"GET /x/{i} HTTP/1.1\r\nHost: h\r\n\r\n").Response("HTTP/1.1 204 No Content\r\n\r\n").Close();
-                var b = p.RentBatch();
-                foreach (var f in c.Frames) f.CopyTo(b.Add(Timestamp.FromUnix(1700000000 + i, 0, 1), f.Length, f.Length, 1, 0));
-                submitted += b.Count;
-                p.Submit(b);
-            }
-        });
+        var source = Task.Run(() => SubmitTransactions(p, 40));
         // The blocked worker holds the source up: it waits (the kernel would buffer meanwhile), it does not drop.
         Assert.NotSame(source, await Task.WhenAny(source, Task.Delay(500)));
         Assert.True(counters.Get("pipeline", "input_queue_full_waits") > 0);
         gate.Set();
-        await source;
+        int submitted = await source;
         await p.CompleteAsync();
         Assert.Equal(0, counters.Get("pipeline", "input_queue_drops"));
         Assert.Equal(submitted, counters.Get("decode", "frames"));

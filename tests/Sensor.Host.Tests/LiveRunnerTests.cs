@@ -27,14 +27,16 @@ public class LiveRunnerTests : IDisposable
 
     private static string Capture => SharedData.CorpusFile("rest_api_conversation.pcap");
 
-    private static long Count(string db, string sql)
+    private static object? QueryValue(string db, string sql)
     {
         using var c = new DuckDBConnection($"Data Source={db};ACCESS_MODE=READ_ONLY");
         c.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = sql;
-        return Convert.ToInt64(cmd.ExecuteScalar());
+        return cmd.ExecuteScalar();
     }
+
+    private static long Count(string db, string sql) => Convert.ToInt64(QueryValue(db, sql));
 
     private static bool Eventually(Func<bool> cond, double seconds = 30)
     {
@@ -166,15 +168,6 @@ public class LiveRunnerTests : IDisposable
         }
         finally { await runner.StopAsync(); }
         Assert.Equal("fake0;fake1", Convert.ToString(QueryValue(Db, "select sources from runs")));
-    }
-
-    private static object? QueryValue(string db, string sql)
-    {
-        using var c = new DuckDBConnection($"Data Source={db};ACCESS_MODE=READ_ONLY");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteScalar();
     }
 
     [Fact]

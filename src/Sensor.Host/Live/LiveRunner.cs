@@ -160,10 +160,10 @@ public sealed class LiveRunner : IAsyncDisposable
             var evidence = _security!.TakeCheckpoint().ToList();
             if (final)
             {
-                // After the pipeline completed: what workers learned since their last hand-over.
-                InventoryStore.Save(_db!, obs, shapes);
-                obs = _inventory.Observations();
-                shapes = _inventory.Shapes();
+                // After the pipeline completed: also what workers learned since their last hand-over
+                // (one Save: it merges entries of the same key).
+                obs = [.. obs, .. _inventory.Observations()];
+                shapes = [.. shapes, .. _inventory.Shapes()];
                 evidence.AddRange(_security.Evidence());
             }
             InventoryStore.Save(_db!, obs, shapes);

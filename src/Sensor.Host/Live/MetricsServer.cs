@@ -31,26 +31,14 @@ public sealed class MetricsServer : IDisposable
         catch (SocketException e) { throw new InvalidOperationException($"metrics: cannot listen on {listen}: {e.Message}", e); }
     }
 
-    public void Start() => _accept = Task.Run(AcceptLoop);
+    public void Start() => _accept = Task.Run(() => AcceptLoop.Run(_listener.Server, Serve, _log, "metrics", _stop.Token));
 
-    private async Task AcceptLoop()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient c;
-            try { c = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false); }
-            catch (Exception) when (_stop.IsCancellationRequested) { return; }
-            catch (SocketException e) { _log.LogWarning("metrics: {Error}", e.Message); continue; }
-            _ = Task.Run(() => Serve(c));
-        }
-    }
-
-    private async Task Serve(TcpClient c)
+    private async Task Serve(Socket c)
     {
         using var _ = c;
         try
         {
-            var stream = c.GetStream();
+            await using var stream = new NetworkStream(c, ownsSocket: false);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             var head = new StringBuilder();
             var buf = new byte[4096];
@@ -73,12 +61,13 @@ public sealed class MetricsServer : IDisposable
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException) { }
     }
 
-    private (int, string, string) Route(string path) => path switch
+    private (int, string, string) Route(string path)
     {
-        "/metrics" => (200, "text/plain; version=0.0.4; charset=utf-8", Exposition(_runner.Snapshot(), _runner.Health().Healthy)),
-        "/healthz" => _runner.Health() is (true, _) ? (200, "text/plain", "ok\n") : (503, "text/plain", _runner.Health().Reason + "\n"),
-        _ => (404, "text/plain", "not found: try /metrics or /healthz\n"),
-    };
+        if (path is not ("/metrics" or "/healthz")) return (404, "text/plain", "not found: try /metrics or /healthz\n");
+        var (healthy, reason) = _runner.Health();
+        if (path == "/metrics") return (200, "text/plain; version=0.0.4; charset=utf-8", Exposition(_runner.Snapshot(), healthy));
+        return healthy ? (200, "text/plain", "ok\n") : (503, "text/plain", reason + "\n");
+    }
 
     /// <summary>Counters as Prometheus metrics: <c>sensor_{stage}_{name}_total</c>, gauges without the suffix.</summary>
     public static string Exposition(IReadOnlyList<CounterValue> counters, bool healthy)

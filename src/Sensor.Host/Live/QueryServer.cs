@@ -44,19 +44,7 @@ public sealed class QueryServer : IDisposable
         _listener.Listen(16);
     }
 
-    public void Start() => _accept = Task.Run(AcceptLoop);
-
-    private async Task AcceptLoop()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket s;
-            try { s = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false); }
-            catch (Exception) when (_stop.IsCancellationRequested) { return; }
-            catch (SocketException e) { _log.LogWarning("query socket: {Error}", e.Message); continue; }
-            _ = Task.Run(() => Serve(s));
-        }
-    }
+    public void Start() => _accept = Task.Run(() => AcceptLoop.Run(_listener, Serve, _log, "query socket", _stop.Token));
 
     private async Task Serve(Socket s)
     {
@@ -288,8 +276,7 @@ internal static class SqlText
             char c = sql[i];
             if (c is '\'' or '"')
             {
-                int j = i + 1;
-                while (j < sql.Length && !(sql[j] == c && (j + 1 >= sql.Length || sql[j + 1] != c))) j += sql[j] == c ? 2 : 1;
+                int j = QuoteEnd(sql, i);
                 sb.Append(sql, i, Math.Min(j + 1, sql.Length) - i);
                 i = j;
             }
@@ -309,6 +296,15 @@ internal static class SqlText
         return sb.ToString();
     }
 
+    /// <summary>Index of the quote closing the string or identifier opened at <paramref name="open"/> (doubled quotes escape), or the end.</summary>
+    private static int QuoteEnd(string sql, int open)
+    {
+        char q = sql[open];
+        int j = open + 1;
+        while (j < sql.Length && !(sql[j] == q && (j + 1 >= sql.Length || sql[j + 1] != q))) j += sql[j] == q ? 2 : 1;
+        return j;
+    }
+
     public static bool HasSecondStatement(string sql)
     {
         for (int i = 0; i < sql.Length; i++)
@@ -316,9 +312,7 @@ internal static class SqlText
             char c = sql[i];
             if (c is '\'' or '"')
             {
-                int j = i + 1;
-                while (j < sql.Length && !(sql[j] == c && (j + 1 >= sql.Length || sql[j + 1] != c))) j += sql[j] == c ? 2 : 1;
-                i = j;
+                i = QuoteEnd(sql, i);
             }
             else if (c == ';' && sql.AsSpan(i + 1).Trim().Length > 0) return true;
         }

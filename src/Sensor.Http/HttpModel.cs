@@ -43,10 +43,58 @@ public sealed class HttpHead
     internal int _fieldCount;
     /// <summary>Number of header fields; with <see cref="NameAt"/>/<see cref="ValueAt"/> they are read without building the list.</summary>
     public int FieldCount => _fieldCount;
-    public string NameAt(int i) => HttpHeadParser.Name(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
-    public string ValueAt(int i) => FieldValue(Fields[i]);
+    // Several analyzers read every field of every message: each name and value is decoded once, when first read.
+    private string?[]? _names, _lowerNames, _values;
+    public string NameAt(int i) => Cached(ref _names, i) ??= HttpHeadParser.Name(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
+    /// <summary>The field name in lower case (the form analyzers match on).</summary>
+    public string LowerNameAt(int i) => Cached(ref _lowerNames, i) ??= HeaderNames.Lower(NameAt(i));
+    public string ValueAt(int i) => Cached(ref _values, i) ??= FieldValue(Fields[i]);
+
+    private ref string? Cached(ref string?[]? cache, int i)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)i, (uint)_fieldCount, nameof(i));
+        if (cache == null || cache.Length < _fieldCount) cache = new string?[_fieldCount];
+        return ref cache[i];
+    }
     /// <summary>The value's bytes as sent (a folded value re-encoded).</summary>
     public ReadOnlySpan<byte> ValueBytesAt(int i) => Fields[i].Folded is { } f ? System.Text.Encoding.UTF8.GetBytes(f) : RawHeaderBytes.AsSpan(Fields[i].ValueStart, Fields[i].ValueLength);
+
+    /// <summary>
+    /// The header section as sent, with the values of some fields replaced (<paramref name="replacements"/> in
+    /// field order): everything else stays byte for byte. A folded value is replaced with its continuation lines.
+    /// </summary>
+    public byte[] WithValues(IReadOnlyList<(int Field, string Value)> replacements)
+    {
+        var raw = RawHeaderBytes;
+        var spans = new (int Start, int End, string Value)[replacements.Count];
+        int length = raw.Length, n = 0, last = 0;
+        foreach (var (i, value) in replacements)
+        {
+            ref readonly var f = ref Fields[i];
+            int end = f.ValueStart + f.ValueLength;
+            if (f.Folded != null)
+            {
+                // Up to the line break before the next field (or the end of the section).
+                end = i + 1 < _fieldCount ? Fields[i + 1].NameStart : raw.Length;
+                while (end > f.ValueStart && raw[end - 1] is (byte)'\r' or (byte)'\n') end--;
+            }
+            if (f.ValueStart < last) continue;
+            spans[n++] = (f.ValueStart, end, value);
+            length += System.Text.Encoding.UTF8.GetByteCount(value) - (end - f.ValueStart);
+            last = end;
+        }
+        var result = new byte[length];
+        int pos = 0, at = 0;
+        foreach (var (start, end, value) in spans.AsSpan(0, n))
+        {
+            raw.AsSpan(pos, start - pos).CopyTo(result.AsSpan(at));
+            at += start - pos;
+            at += System.Text.Encoding.UTF8.GetBytes(value, result.AsSpan(at));
+            pos = end;
+        }
+        raw.AsSpan(pos).CopyTo(result.AsSpan(at));
+        return result;
+    }
 
     internal void AddField(in Field f)
     {

@@ -98,7 +98,7 @@ public static class InventoryStore
                 foreach (var p in EndpointParams.Of(e, usage))
                     app.CreateRow().AppendValue(e.Service).AppendValue(e.Method).AppendValue(e.Template).AppendValue(p.Location).AppendValue(p.Name)
                         .AppendValue(p.Type).AppendValue(p.Format).AppendValue(p.Required).AppendValue(p.Present)
-                        .AppendValue(p.Enum == null ? null : JsonSerializer.Serialize(p.Enum)).EndRow();
+                        .AppendValue(p.Enum == null ? null : JsonArray(p.Enum)).EndRow();
             }
         tx.Commit();
     }
@@ -132,9 +132,42 @@ public static class InventoryStore
         return list;
     }
 
+    // Written and read with the JSON reader and writer directly: the reflection-based serializer costs a replay
+    // or an export more in start-up (metadata, code generation) than all the rows it would write.
+
     /// <summary>Status counts as a JSON object ordered by status, e.g. {"200":12,"404":1}.</summary>
-    private static string StatusJson(Dictionary<int, long> statuses) =>
-        JsonSerializer.Serialize(statuses.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value));
+    private static string StatusJson(Dictionary<int, long> statuses) => Json(w =>
+    {
+        w.WriteStartObject();
+        foreach (var (status, n) in statuses.OrderBy(kv => kv.Key)) w.WriteNumber(status.ToString(System.Globalization.CultureInfo.InvariantCulture), n);
+        w.WriteEndObject();
+    });
+
+    private static string JsonArray(IEnumerable<string> values) => Json(w =>
+    {
+        w.WriteStartArray();
+        foreach (var v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    });
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void ReadStatuses(string json, Dictionary<int, long> into)
+    {
+        var r = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            int status = int.Parse(r.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            r.Read();
+            into[status] = r.GetInt64();
+        }
+    }
 
     private static List<PathObservation> Load(DuckDBConnection c, HashSet<string> services)
     {
@@ -150,7 +183,7 @@ public static class InventoryStore
             o.Count = r.GetInt64(3);
             o.FirstSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc));
             o.LastSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(r.GetDateTime(5), DateTimeKind.Utc));
-            foreach (var (k, v) in JsonSerializer.Deserialize<Dictionary<string, long>>(r.GetString(6)) ?? []) o.Statuses[int.Parse(k)] = v;
+            ReadStatuses(r.GetString(6), o.Statuses);
             o.WithCredentials = r.GetInt64(7);
             o.Unauthenticated2xx = r.GetInt64(8);
             foreach (var s in r.GetString(9).Split(',', StringSplitOptions.RemoveEmptyEntries)) o.AuthSchemes.Add(s);

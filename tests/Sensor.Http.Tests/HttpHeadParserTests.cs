@@ -454,3 +454,41 @@ public class HttpHeadParserTests
         foreach (char c in "()<>@,;:\\\"/[]?={} \t\u0000\u007f\u0080") Assert.False(IsTokenChar((byte)c), ((int)c).ToString());
     }
 }
+
+public class HttpHeadValuesTests
+{
+    private static HttpHead Parse(string s)
+    {
+        Assert.Equal(HttpHeadParser.Result.Ok, HttpHeadParser.TryParse(Encoding.ASCII.GetBytes(s), true, 65536, out var head, out _));
+        return head!;
+    }
+
+    [Fact]
+    public void Names_and_values_are_read_once_and_lowered()
+    {
+        var h = Parse("GET / HTTP/1.1\r\nX-Api-Key: k1\r\nAccept: a\r\n\r\n");
+        Assert.Same(h.ValueAt(0), h.ValueAt(0));
+        Assert.Equal("x-api-key", h.LowerNameAt(0));
+        Assert.Equal("X-Api-Key", h.NameAt(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => h.ValueAt(2));
+    }
+
+    [Fact]
+    public void WithValues_replaces_only_the_given_values()
+    {
+        var h = Parse("GET / HTTP/1.1\r\nA: one\r\nB:  two  \r\nC: three\r\n\r\n");
+        var raw = h.RawHeaders;
+        var s = Encoding.UTF8.GetString(h.WithValues([(0, "1"), (2, "ü")]));
+        Assert.Equal(raw.Replace("A: one", "A: 1").Replace("C: three", "C: ü"), s);
+    }
+
+    [Fact]
+    public void WithValues_replaces_a_folded_value_with_its_continuation_lines()
+    {
+        var h = Parse("GET / HTTP/1.1\r\nX-Long: part1\r\n  part2-secret\r\nAccept: a\r\n\r\n");
+        int i = Enumerable.Range(0, h.FieldCount).Single(k => h.NameAt(k) == "X-Long");
+        var s = Encoding.UTF8.GetString(h.WithValues([(i, "masked")]));
+        Assert.DoesNotContain("secret", s);
+        Assert.Contains("X-Long: masked\r\nAccept: a", s);
+    }
+}

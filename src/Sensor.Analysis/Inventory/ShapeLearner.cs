@@ -287,7 +287,18 @@ public static class HeaderRoles
         "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix", "prefer", "accept-datetime", "max-forwards",
     };
 
+    // Asked for every field of every message by several analyzers; the answer depends on the name only.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, HeaderRole> Known = new(StringComparer.Ordinal);
+
     public static HeaderRole Of(string lower)
+    {
+        if (Known.TryGetValue(lower, out var role)) return role;
+        role = Decide(lower);
+        if (Known.Count < 4096) Known.TryAdd(lower, role);   // bounded: hostile traffic can invent names without end
+        return role;
+    }
+
+    private static HeaderRole Decide(string lower)
     {
         if (Transport.Contains(lower)) return HeaderRole.Transport;
         if (lower == "cookie") return HeaderRole.Cookie;

@@ -42,57 +42,49 @@ public static class Redactor
         return s;
     }
 
-    /// <summary>A header section with credential values and cookie values masked and detected values replaced; null when nothing changes.</summary>
+    /// <summary>
+    /// The header section as sent with credential values and cookie values masked and detected values replaced;
+    /// null when nothing changes. Only the changed values are rewritten: the rest stays byte for byte.
+    /// </summary>
     public static byte[]? Headers(HttpHead head, List<SensitiveHit> hits, bool request)
     {
-        if (head.FieldCount == 0) return null;
-        // Most responses and many requests carry nothing to mask: find out before rebuilding anything.
-        bool any = false;
         var hitPart = request ? SensitiveParts.ReqHeader : SensitiveParts.RespHeader;
-        foreach (var h in hits) if (h.Part == hitPart) { any = true; break; }
-        for (int i = 0; i < head.FieldCount && !any; i++)
-        {
-            var role = HeaderRoles.Of(HeaderNames.Lower(head.NameAt(i)));
-            any = role is HeaderRole.Authorization or HeaderRole.Credential or HeaderRole.Cookie || head.NameAt(i).Equals("set-cookie", StringComparison.OrdinalIgnoreCase);
-        }
-        if (!any) return null;
-        var sb = new StringBuilder(head.RawHeaderBytes.Length);
-        bool changed = false;
-        // Keep the start line as sent (the target is redacted separately in its own column).
-        var raw = head.RawHeaders;
-        int eol = raw.IndexOf("\r\n", StringComparison.Ordinal);
-        if (eol >= 0 && !raw.AsSpan(0, eol).Contains(':')) sb.Append(raw, 0, eol + 2);
-        else if (eol < 0 && !raw.Contains(':')) return null;
+        List<(int, string)>? changes = null;
         for (int i = 0; i < head.FieldCount; i++)
         {
-            var name = head.NameAt(i);
-            var value = head.ValueAt(i);
-            var lower = HeaderNames.Lower(name);
-            var v = Masked(lower, value);
+            var lower = head.LowerNameAt(i);
+            bool detected = false;
             foreach (var h in hits)
-                if (h.Value.Length > 0 && string.Equals(h.Location, lower, StringComparison.Ordinal)
-                    && h.Part == (request ? SensitiveParts.ReqHeader : SensitiveParts.RespHeader))
-                    v = v.Replace(h.Value, Masking.Preview(h.Type, h.Value), StringComparison.Ordinal);
-            if (!ReferenceEquals(v, value) && v != value) changed = true;
-            sb.Append(name).Append(": ").Append(v).Append("\r\n");
+                if (h.Value.Length > 0 && h.Part == hitPart && string.Equals(h.Location, lower, StringComparison.Ordinal)) { detected = true; break; }
+            if (!detected && !AlwaysMasked(lower)) continue;   // most fields: not even decoded
+            var value = head.ValueAt(i);
+            var v = Masked(lower, value);
+            if (detected)
+                foreach (var h in hits)
+                    if (h.Value.Length > 0 && h.Part == hitPart && string.Equals(h.Location, lower, StringComparison.Ordinal))
+                        v = v.Replace(h.Value, Masking.Preview(h.Type, h.Value), StringComparison.Ordinal);
+            if (!ReferenceEquals(v, value) && v != value) (changes ??= []).Add((i, v));
         }
-        return changed ? Encoding.UTF8.GetBytes(sb.ToString().TrimEnd('\r', '\n')) : null;
+        return changes == null ? null : head.WithValues(changes);
     }
 
     // The same credential and cookie values come back on every request of a client: masked once per thread.
-    [ThreadStatic] private static Dictionary<(string, string), string>? t_masked;
+    [ThreadStatic] private static ValueMemo<(string, string), string>? t_masked;
+
+    /// <summary>Credential headers and cookies: their values are masked whether or not a detector found anything.</summary>
+    private static bool AlwaysMasked(string lower) =>
+        lower is "set-cookie" or "cookie" || HeaderRoles.Of(lower) is HeaderRole.Authorization or HeaderRole.Credential;
 
     private static string Masked(string lower, string value)
     {
-        var role = HeaderRoles.Of(lower);
+        if (!AlwaysMasked(lower)) return value;
         bool cookie = lower is "set-cookie" or "cookie";
-        if (!cookie && role is not (HeaderRole.Authorization or HeaderRole.Credential)) return value;
-        var memo = t_masked ??= new();
-        if (memo.TryGetValue((lower, value), out var m)) return m;
+        var role = HeaderRoles.Of(lower);
+        var memo = t_masked ??= new(2 << 20);
+        if (memo.TryGet((lower, value), out var m)) return m;
         m = cookie ? Cookies(value, lower == "set-cookie")
             : role is HeaderRole.Authorization ? Authorization(value) : Masking.Preview(SensitiveTypes.ApiKey, value);
-        if (memo.Count >= 8192) memo.Clear();
-        memo[(lower, value)] = m;
+        memo.Add((lower, value), m, value.Length + m.Length);
         return m;
     }
 

@@ -34,6 +34,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
     {
         private readonly List<SensitiveHit> _hits = [];
         private readonly ShapeKeyCache _keys = new();
+        private readonly ValueMemo<(string, string), (string Preview, string Hmac)> _redacted = new(2 << 20);
         private readonly Dictionary<(string, string, string), BodySampling> _sampling = [];
         private static readonly SensitiveScanOptions NoBodies = SensitiveScanOptions.Default with { Bodies = false };
 
@@ -82,7 +83,15 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
             if (_hits.Count == 0) return;
             var tags = t.Sensitive ??= new List<SensitiveTag>(_hits.Count);
             foreach (var h in _hits)
-                tags.Add(new SensitiveTag(h.Part, h.Location, h.Type, Masking.Preview(h.Type, h.Value), Hash(f.Key, h.Type, h.Value)));
+            {
+                // The same values come back request after request (a client's token, a user's email): masked and hashed once.
+                if (!_redacted.TryGet((h.Type, h.Value), out var r))
+                {
+                    r = (Masking.Preview(h.Type, h.Value), Hash(f.Key, h.Type, h.Value));
+                    _redacted.Add((h.Type, h.Value), r, h.Value.Length + r.Preview.Length + r.Hmac.Length);
+                }
+                tags.Add(new SensitiveTag(h.Part, h.Location, h.Type, r.Preview, r.Hmac));
+            }
             _hits.Clear();   // drop the raw values now
             f._items.Add(tags.Count);
             f._transactions.Inc();

@@ -19,18 +19,18 @@ public static class TransactionScanner
         int year = t.TsRequest > 0 ? Sensor.Core.Timestamp.ToDateTime(t.TsRequest).Year : DateTime.MaxValue.Year;
         var s = new ScanState(options, into, year);
         // One malformed part must not hide the others (or take the pipeline down).
-        Guard(() => ScanPath(t.Path, s));
-        if (t.Query is { Length: > 0 } q) Guard(() => BodyScanner.Form(q.Length > 16384 ? q[..16384] : q, SensitiveParts.Query, s, ValueSource.Query));
-        Guard(() => ScanHeaders(t.Request, SensitiveParts.ReqHeader, SensitiveParts.ReqCookie, s));
-        if (t.Response is { } resp) Guard(() => ScanHeaders(resp, SensitiveParts.RespHeader, SensitiveParts.RespCookie, s));
+        Guard(t, s, static (t, s) => ScanPath(t.Path, s));
+        if (t.Query is { Length: > 0 }) Guard(t, s, static (t, s) => BodyScanner.Form(t.Query!.Length > 16384 ? t.Query[..16384] : t.Query, SensitiveParts.Query, s, ValueSource.Query));
+        Guard(t, s, static (t, s) => ScanHeaders(t.Request, SensitiveParts.ReqHeader, SensitiveParts.ReqCookie, s));
+        if (t.Response != null) Guard(t, s, static (t, s) => ScanHeaders(t.Response!, SensitiveParts.RespHeader, SensitiveParts.RespCookie, s));
         if (!options.Bodies) return;
-        Guard(() => BodyScanner.Scan(t.RequestBody.Content, t.RequestBody.CaptureTruncated, t.Request.ContentType, SensitiveParts.ReqBody, s));
-        if (t.Response is { } r) Guard(() => BodyScanner.Scan(t.ResponseBody.Content, t.ResponseBody.CaptureTruncated, r.ContentType, SensitiveParts.RespBody, s));
+        Guard(t, s, static (t, s) => BodyScanner.Scan(t.RequestBody.Content, t.RequestBody.CaptureTruncated, t.Request.ContentType, SensitiveParts.ReqBody, s));
+        if (t.Response != null) Guard(t, s, static (t, s) => BodyScanner.Scan(t.ResponseBody.Content, t.ResponseBody.CaptureTruncated, t.Response!.ContentType, SensitiveParts.RespBody, s));
     }
 
-    private static void Guard(Action a)
+    private static void Guard(HttpTransaction t, ScanState s, Action<HttpTransaction, ScanState> part)
     {
-        try { a(); }
+        try { part(t, s); }
         catch (Exception e) when (e is not OutOfMemoryException) { /* skip the part */ }
     }
 
@@ -39,20 +39,36 @@ public static class TransactionScanner
         if (path.Length == 0) return;
         if (path.Length > 8192) path = path[..8192];
         var segments = path.Split('/');
+        var memo = t_pathMemo ??= new(MemoChars / 4);
         string? previous = null;
         for (int i = 1; i < segments.Length && !s.Full; i++)
         {
             var seg = segments[i];
             if (seg.Length == 0) { previous = null; continue; }
             var v = PercentDecode(seg);
-            ValueClassifier.Classify(new FieldCtx(SensitiveParts.Path, (i - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), ValueSource.Path)
+            // Static segments (api, v1, users) come back on every request; what a segment yields depends only on
+            // its position, the segment before it and itself.
+            if (memo.TryGet((i, previous, v), out var known))
             {
-                Key = previous,
-                KeyFlags = KeyClassifier.Classify(previous),   // /users/by-email/{x}, /phones/{x}
-            }, v, false, s);
+                foreach (var h in known) s.Replay(h);
+            }
+            else
+            {
+                int mark = s.Mark;
+                ValueClassifier.Classify(new FieldCtx(SensitiveParts.Path, SegmentLocation(i - 1), ValueSource.Path)
+                {
+                    Key = previous,
+                    KeyFlags = KeyClassifier.Classify(previous),   // /users/by-email/{x}, /phones/{x}
+                }, v, false, s);
+                memo.Add((i, previous, v), s.Since(mark), v.Length + (previous?.Length ?? 0));
+            }
             previous = v;
         }
     }
+
+    [ThreadStatic] private static ValueMemo<(int, string?, string), SensitiveHit[]>? t_pathMemo;
+    private static readonly string[] SegmentLocations = [.. Enumerable.Range(0, 32).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    private static string SegmentLocation(int i) => i < SegmentLocations.Length ? SegmentLocations[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string PercentDecode(string s)
     {
@@ -82,32 +98,28 @@ public static class TransactionScanner
     // Header values repeat on request after request (User-Agent, Accept, one client's token): what a value at a
     // header yields is remembered per thread, so each distinct (part, header, value) is judged once. Bounded; in
     // memory only.
-    [ThreadStatic] private static Dictionary<(string, string, string), SensitiveHit[]>? t_headerMemo;
-    private const int MemoEntries = 16384, MemoValueChars = 2048;
+    [ThreadStatic] private static ValueMemo<(string, string, string), SensitiveHit[]>? t_headerMemo;
+    // ~8 MB a thread: tens of thousands of clients' tokens fit.
+    private const int MemoChars = 4 << 20;
 
     private static void ScanHeaders(HttpHead head, string part, string cookiePart, ScanState s)
     {
-        var memo = t_headerMemo ??= new();
+        var memo = t_headerMemo ??= new(MemoChars);
         for (int i = 0; i < head.FieldCount && !s.Full; i++)
         {
-            var name = HeaderNames.Lower(head.NameAt(i));
+            var name = head.LowerNameAt(i);
             if (SkipHeaders.Contains(name) || name.StartsWith("sec-", StringComparison.Ordinal) || name.StartsWith("access-control-", StringComparison.Ordinal)) continue;
             var value = head.ValueAt(i);
             if (value.Length == 0) continue;
             if (value.Length > 16384) value = value[..16384];
-            bool memoise = value.Length <= MemoValueChars;
-            if (memoise && memo.TryGetValue((part, name, value), out var known))
+            if (memo.TryGet((part, name, value), out var known))
             {
                 foreach (var h in known) s.Replay(h);
                 continue;
             }
             int mark = s.Mark;
             ScanHeader(part, cookiePart, s, name, value);
-            if (memoise)
-            {
-                if (memo.Count >= MemoEntries) memo.Clear();
-                memo[(part, name, value)] = s.Since(mark);
-            }
+            memo.Add((part, name, value), s.Since(mark), value.Length);
         }
     }
 

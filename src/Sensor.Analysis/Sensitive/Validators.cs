@@ -388,12 +388,25 @@ internal static class Validators
     {
         if (s.Length > 12000) return null;
         Span<byte> buf = stackalloc byte[Base64Url.GetMaxDecodedLength(s.Length)];
-        if (!Base64Url.TryDecodeFromChars(s, buf, out int n)) return null;
+        // The Try… variant throws on malformed input (a length of 4n+1): random tokens that only look like a JWT
+        // made that an exception per request.
+        if (Base64Url.DecodeFromChars(s, buf, out _, out int n) != System.Buffers.OperationStatus.Done) return null;
         return buf[..n].ToArray();
+    }
+
+    /// <summary>
+    /// Cheap test before a JSON reader, which can only report invalid input by throwing: a document that does not
+    /// even begin with '{' and end with '}' (random bytes, mostly) is not an object.
+    /// </summary>
+    public static bool MayBeJsonObject(ReadOnlySpan<byte> json)
+    {
+        json = json.Trim(" \t\r\n"u8);
+        return json.Length >= 2 && json[0] == (byte)'{' && json[^1] == (byte)'}';
     }
 
     private static bool JsonObjectWith(byte[] json, string? property)
     {
+        if (!MayBeJsonObject(json)) return false;
         try
         {
             var r = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 16 });
@@ -455,6 +468,9 @@ internal static class Validators
         "xxxxx", "#####", "0000000000", "1234567890", "abcdefgh", "qwertyui", "lorem", "test_key", "test-key", "testkey", "testtoken", "foobar",
     ];
 
+    // All fragments in one vectorised pass (asked of every candidate key and password).
+    private static readonly System.Buffers.SearchValues<string> PlaceholderSearch = System.Buffers.SearchValues.Create(PlaceholderFragments, StringComparison.OrdinalIgnoreCase);
+
     private static readonly HashSet<string> PlaceholderWords = new(StringComparer.OrdinalIgnoreCase)
     {
         "password", "secret", "token", "apikey", "api_key", "api-key", "null", "none", "nil", "undefined", "empty", "n/a", "na", "string",
@@ -473,8 +489,7 @@ internal static class Validators
     {
         var t = v.Trim();
         if (t.Length == 0 || PlaceholderWords.Contains(t)) return true;
-        var lower = t.ToLowerInvariant();
-        foreach (var f in PlaceholderFragments) if (lower.Contains(f, StringComparison.Ordinal)) return true;
+        if (t.AsSpan().IndexOfAny(PlaceholderSearch) >= 0) return true;
         if (t.Length >= 2 && (t[0] == '%' && t[^1] == '%' || t[0] == '[' && t[^1] == ']' || t[0] == '{' && t[^1] == '}')) return true;
         if (t.Length >= 2 && t[0] == '$' && (t[1] is '{' or '(' || t[1] is >= 'A' and <= 'Z' && IsEnvName(t.AsSpan(1)))) return true;   // $API_KEY, ${X}, $(cmd)
         // An environment-variable name (API_KEY, REPLACE_ME, DB_PASSWORD).

@@ -79,13 +79,15 @@ public class TrafficRulesTests
             .Call("GET", "/api/claims", 200, ["Authorization: Bearer " + JwtClaims])
             .Call("GET", "/api/good", 200, ["Authorization: Bearer " + JwtExp])             // near miss: fine token
             .Call("GET", "/api/broken", 200, ["Authorization: Bearer eyJub3Rqc29u.eyJ4.c2ln"])  // near miss: does not decode
+            .Call("GET", "/api/random", 200, ["Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.MxGh6zi6lLWmxcXDe.c2lnbmF0dXJl"])  // near miss: 4n+1 base64 characters
+            .Call("GET", "/api/notjson", 200, ["Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjEsfQ.c2lnbmF0dXJl"])   // near miss: '{"exp":1,}' is not JSON
             .Findings();
         Assert.Equal("/api/none", One(f, "jwt-alg-none")!.PathTemplate);
         Assert.Equal(Severity.Critical, One(f, "jwt-alg-none")!.Severity);
         Assert.Equal("/api/noexp", One(f, "jwt-no-expiry")!.PathTemplate);
         Assert.Equal("/api/expired", One(f, "jwt-expired-accepted")!.PathTemplate);
         Assert.Equal("/api/claims", One(f, "jwt-sensitive-claims")!.PathTemplate);
-        Assert.DoesNotContain(f, x => x.RuleId.StartsWith("jwt-") && x.PathTemplate is "/api/good" or "/api/broken" or "/api/refused");
+        Assert.DoesNotContain(f, x => x.RuleId.StartsWith("jwt-") && x.PathTemplate is "/api/good" or "/api/broken" or "/api/refused" or "/api/random" or "/api/notjson");
     }
 
     [Fact]

@@ -12,10 +12,10 @@ public sealed record CaptureFileInfo(string Path, string Format, long Bytes, lon
 public sealed class SensorDatabase : IDisposable
 {
     private readonly DuckDBConnection _conn;
-    private readonly string _connectionString;
+    private readonly string? _connectionString;   // read-only databases; writable ones share the instance
     public string Path { get; }
 
-    private SensorDatabase(string path, string cs, DuckDBConnection conn) { Path = path; _connectionString = cs; _conn = conn; }
+    private SensorDatabase(string path, string? cs, DuckDBConnection conn) { Path = path; _connectionString = cs; _conn = conn; }
 
     /// <summary>
     /// DuckDB's own memory (buffer pool) is capped so the sensor's footprint stays bounded. Automatic
@@ -24,13 +24,45 @@ public sealed class SensorDatabase : IDisposable
     /// </summary>
     public const string DefaultMemoryLimit = "128MB";
 
+    /// <summary>
+    /// Rows per row group of the file. A commit of at least a row group is written straight to the file,
+    /// compressed by the committing worker; a smaller one goes through the WAL and is compressed again, on one
+    /// thread, at the next checkpoint (at the latest when the database closes). DuckDB's default (122,880) is more
+    /// than a worker's share of most replays, so those paid the slow path; 20,480 (10 vectors) measured ~13%
+    /// faster replays for a few percent more file.
+    /// </summary>
+    public const int RowGroupSize = 20_480;
+
+    /// <summary>Catalog name of the database file inside the sensor's DuckDB instance.</summary>
+    private const string Catalog = "sensor";
+
     public static SensorDatabase Open(string path, bool readOnly = false, string memoryLimit = DefaultMemoryLimit)
     {
-        var cs = readOnly ? $"Data Source={path};ACCESS_MODE=READ_ONLY" : $"Data Source={path};memory_limit={memoryLimit};checkpoint_threshold=1GB";
-        var conn = new DuckDBConnection(cs);
+        if (readOnly)
+        {
+            var cs = $"Data Source={path};ACCESS_MODE=READ_ONLY";
+            var ro = new DuckDBConnection(cs);
+            ro.Open();
+            return new SensorDatabase(path, cs, ro);
+        }
+        // The row group size is an option of ATTACH only: an in-memory instance attaches the file and makes it the default.
+        var conn = new DuckDBConnection($"Data Source=:memory:;memory_limit={memoryLimit};checkpoint_threshold=1GB");
         conn.Open();
-        var db = new SensorDatabase(path, cs, conn);
-        if (!readOnly) foreach (var ddl in Schema.All) db.Execute(ddl);
+        try
+        {
+            using (var cmd = conn.CreateCommand())
+            {
+                cmd.CommandText = $"attach '{path.Replace("'", "''")}' as {Catalog} (ROW_GROUP_SIZE {RowGroupSize}); use {Catalog}";
+                cmd.ExecuteNonQuery();
+            }
+        }
+        catch
+        {
+            conn.Dispose();
+            throw;
+        }
+        var db = new SensorDatabase(path, null, conn);
+        foreach (var ddl in Schema.All) db.Execute(ddl);
         return db;
     }
 
@@ -39,10 +71,21 @@ public sealed class SensorDatabase : IDisposable
     /// <summary>Another connection to the same database, for another thread.</summary>
     public DuckDBConnection NewConnection()
     {
-        // Connections to the same file within one process share one database instance.
-        var c = new DuckDBConnection(_connectionString);
-        c.Open();
-        return c;
+        if (_connectionString != null)
+        {
+            // Connections to the same file within one process share one database instance.
+            var c = new DuckDBConnection(_connectionString);
+            c.Open();
+            return c;
+        }
+        var d = _conn.Duplicate();
+        if (d.State != System.Data.ConnectionState.Open) d.Open();
+        using (var cmd = d.CreateCommand())
+        {
+            cmd.CommandText = $"use {Catalog}";
+            cmd.ExecuteNonQuery();
+        }
+        return d;
     }
 
     public void Execute(string sql, params object?[] args)

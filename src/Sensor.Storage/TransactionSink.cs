@@ -37,11 +37,12 @@ public sealed class CountingSink(Counter rows) : ITransactionSink
 /// Bulk-loads http_transactions through a DuckDB Appender on the worker's own connection. Every flow
 /// worker has one, so storing, the throughput wall, runs in parallel instead of on one storage thread;
 /// DuckDB serialises only the short commits. The appender is closed and reopened every
-/// <see cref="RowsPerCommit"/> rows so data becomes durable in bounded steps and memory stays flat.
+/// <see cref="RowsPerCommit"/> rows so data becomes durable in bounded steps and memory stays flat; a commit
+/// of a whole row group is compressed and written by this worker (see <see cref="SensorDatabase.RowGroupSize"/>).
 /// </summary>
 public sealed class DuckDbTransactionSink : ITransactionSink
 {
-    public int RowsPerCommit { get; init; } = 20_000;
+    public int RowsPerCommit { get; init; } = SensorDatabase.RowGroupSize;
     private readonly DuckDBConnection _conn;
     private readonly int _runId;
     private readonly Counter _rows, _commits;

@@ -78,7 +78,7 @@ public static class TransactionScanner
     }
 
     // Headers whose values are protocol plumbing, ids, hashes or client IPs (X-Forwarded-For is not a body IP).
-    private static readonly HashSet<string> SkipHeaders = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly HashSet<string> SkipHeaders = new(StringComparer.Ordinal)   // names arrive lowered
     {
         "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "connection", "keep-alive", "accept",
         "accept-encoding", "accept-language", "accept-charset", "accept-ranges", "user-agent", "date", "server", "etag", "last-modified",

@@ -14,10 +14,12 @@ public static class TrafficFindingsStore
 {
     public const string Source = "traffic";
 
-    public static (int New, int Fixed, int Total) Evaluate(SensorDatabase db, int runId, IReadOnlyCollection<EndpointEvidence> evidence, RuleOptions options, DateTime now)
+    /// <param name="saved">The inventory just saved, if any: its endpoints are used as they are instead of being rebuilt from the database.</param>
+    public static (int New, int Fixed, int Total) Evaluate(SensorDatabase db, int runId, IReadOnlyCollection<EndpointEvidence> evidence, RuleOptions options, DateTime now,
+        SavedInventory? saved = null)
     {
         var c = db.Connection;
-        var endpoints = InventoryStore.LoadEndpoints(c);
+        var endpoints = saved == null ? InventoryStore.LoadEndpoints(c) : [.. saved.Endpoints, .. InventoryStore.LoadEndpoints(c, except: saved.Services)];
         var templateOf = new Dictionary<(string, string, string), string>();
         using (var cmd = c.CreateCommand())
         {

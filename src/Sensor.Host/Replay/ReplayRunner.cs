@@ -115,8 +115,8 @@ public sealed class ReplayRunner
         if (db != null)
         {
             var now = _time.GetUtcNow().UtcDateTime;
-            if (Inventory) InventoryStore.Save(db, inventory.Observations(), inventory.Shapes());
-            if (Inventory && security != null) TrafficFindingsStore.Evaluate(db, runId, security.Evidence(), Rules, now);
+            var saved = Inventory ? InventoryStore.Save(db, inventory.Observations(), inventory.Shapes()) : null;
+            if (saved != null && security != null) TrafficFindingsStore.Evaluate(db, runId, security.Evidence(), Rules, now, saved);
             db.WriteStats(runId, now, snapshot);
             db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
                 string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));

@@ -26,6 +26,20 @@ public class PathTemplaterTests
     [InlineData("order-7788", SegmentKind.Mixed)]
     [InlineData("A12345", SegmentKind.Numeric)]
     [InlineData("dGhpcyBpcyBhIHRva2VuMTIz", SegmentKind.Token)]
+    // Edges of the hand-written matchers (what they reject falls through to the general rules)
+    [InlineData("v12.345", SegmentKind.Version)]
+    [InlineData("1.0", SegmentKind.Version)]
+    [InlineData("v1.2.3", SegmentKind.Numeric)]
+    [InlineData("2015-02-13T10:20:30.5Z", SegmentKind.Date)]
+    [InlineData("2015-02-13 10:20", SegmentKind.Date)]
+    [InlineData("2015-02-13T", SegmentKind.Numeric)]
+    [InlineData("20150213", SegmentKind.Numeric)]
+    [InlineData("3fa85f64-5717-4562-b3fc-2c963f66afaZ", SegmentKind.Token)]
+    [InlineData("cus_9Xk2L", SegmentKind.Mixed)]
+    [InlineData("customers_9Xk2Lm3NpQ", SegmentKind.Token)]
+    [InlineData("a.b@mail.example.co", SegmentKind.Email)]
+    [InlineData("jane@example.c0m", SegmentKind.Mixed)]
+    [InlineData("jane@@example.com", SegmentKind.Word)]
     public void Segments_are_classified_by_shape(string segment, SegmentKind kind) =>
         Assert.Equal(kind, SegmentClassifier.Classify(segment));
 

@@ -184,7 +184,7 @@ internal sealed class BodyCollector
         ReleaseDecoder();
         // Bodies that fit the capture buffer (nearly all API bodies) are hashed in one call.
         if (_hashing) _body.Sha256 = Sha.GetHashAndReset();
-        else if (_body.Length > 0) _body.Sha256 = SHA256.HashData(_body.Content);
+        else if (_body.Length > 0) _body.Sha256 = BodyHash.Sha256(_body.Content);
         _hashing = false;
         var b = _body;
         _body = HttpBody.Empty;

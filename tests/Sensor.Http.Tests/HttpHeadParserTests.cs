@@ -492,3 +492,20 @@ public class HttpHeadValuesTests
         Assert.Contains("X-Long: masked\r\nAccept: a", s);
     }
 }
+
+public class BodyHashTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(55)]
+    [InlineData(64)]
+    [InlineData(300)]
+    [InlineData(100_000)]
+    public void Native_sha256_equals_the_framework(int length)
+    {
+        var data = new byte[length];
+        new Random(length).NextBytes(data);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(data), BodyHash.Sha256(data));
+    }
+}

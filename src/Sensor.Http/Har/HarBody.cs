@@ -65,7 +65,7 @@ internal sealed class HarBodyBuilder(int captureLimit) : IByteSink
             WireLength = wireLength >= 0 ? wireLength : _length,
             CapturedLength = _capturedLength,
             CaptureTruncated = _length > _capturedLength,
-            Sha256 = _hashing ? Sha.GetHashAndReset() : SHA256.HashData(_captured.AsSpan(0, _capturedLength)),
+            Sha256 = _hashing ? Sha.GetHashAndReset() : BodyHash.Sha256(_captured.AsSpan(0, _capturedLength)),
         };
         if (_capturedLength > 0) { body.Captured = _captured; _captured = null; }
         _hashing = false;

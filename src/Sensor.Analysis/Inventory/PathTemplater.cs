@@ -59,6 +59,20 @@ public sealed class PathTemplater
         return path.Split('/', StringSplitOptions.RemoveEmptyEntries);
     }
 
+    /// <summary>The <paramref name="index"/>th of <see cref="Segments"/>, without splitting the path (empty when there is none).</summary>
+    public static ReadOnlySpan<char> Segment(string path, int index)
+    {
+        var rest = path.AsSpan();
+        int q = rest.IndexOfAny('?', '#');
+        if (q >= 0) rest = rest[..q];
+        foreach (var range in rest.Split('/'))
+        {
+            if (range.Start.Equals(range.End)) continue;
+            if (index-- == 0) return rest[range];
+        }
+        return default;
+    }
+
     public void Observe(string path, string method, int? status) =>
         Observe(path, method, 1, status is >= 200 and < 400 ? 1 : 0, status is >= 400 and < 500 ? 1 : 0);
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Sensor.Analysis.Inventory;
 using Sensor.Analysis.Sensitive;
 using Sensor.Http;
@@ -53,17 +52,13 @@ public static class Redactor
         for (int i = 0; i < head.FieldCount; i++)
         {
             var lower = head.LowerNameAt(i);
-            bool detected = false;
+            // Most fields are neither credentials nor where a detector found something: not even decoded.
+            string? value = null, v = null;
+            if (AlwaysMasked(lower)) v = Masked(lower, value = head.ValueAt(i));
             foreach (var h in hits)
-                if (h.Value.Length > 0 && h.Part == hitPart && string.Equals(h.Location, lower, StringComparison.Ordinal)) { detected = true; break; }
-            if (!detected && !AlwaysMasked(lower)) continue;   // most fields: not even decoded
-            var value = head.ValueAt(i);
-            var v = Masked(lower, value);
-            if (detected)
-                foreach (var h in hits)
-                    if (h.Value.Length > 0 && h.Part == hitPart && string.Equals(h.Location, lower, StringComparison.Ordinal))
-                        v = v.Replace(h.Value, Masking.Preview(h.Type, h.Value), StringComparison.Ordinal);
-            if (!ReferenceEquals(v, value) && v != value) (changes ??= []).Add((i, v));
+                if (h.Value.Length > 0 && h.Part == hitPart && string.Equals(h.Location, lower, StringComparison.Ordinal))
+                    v = (v ?? (value ??= head.ValueAt(i))).Replace(h.Value, Masking.Preview(h.Type, h.Value), StringComparison.Ordinal);
+            if (v != null && !ReferenceEquals(v, value) && v != value) (changes ??= []).Add((i, v));
         }
         return changes == null ? null : head.WithValues(changes);
     }
@@ -75,15 +70,14 @@ public static class Redactor
     private static bool AlwaysMasked(string lower) =>
         lower is "set-cookie" or "cookie" || HeaderRoles.Of(lower) is HeaderRole.Authorization or HeaderRole.Credential;
 
+    /// <summary>The masked form of a value of an <see cref="AlwaysMasked"/> header.</summary>
     private static string Masked(string lower, string value)
     {
-        if (!AlwaysMasked(lower)) return value;
         bool cookie = lower is "set-cookie" or "cookie";
-        var role = HeaderRoles.Of(lower);
         var memo = t_masked ??= new(2 << 20);
         if (memo.TryGet((lower, value), out var m)) return m;
         m = cookie ? Cookies(value, lower == "set-cookie")
-            : role is HeaderRole.Authorization ? Authorization(value) : Masking.Preview(SensitiveTypes.ApiKey, value);
+            : HeaderRoles.Of(lower) is HeaderRole.Authorization ? Authorization(value) : Masking.Preview(SensitiveTypes.ApiKey, value);
         memo.Add((lower, value), m, value.Length + m.Length);
         return m;
     }

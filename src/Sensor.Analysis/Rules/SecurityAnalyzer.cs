@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using Sensor.Analysis.Inventory;
@@ -137,7 +136,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             // One client walking numeric ids at the first id position.
             if (positions.Length > 0)
             {
-                if (long.TryParse(Segment(t.Path, positions[0]), out long id))
+                if (long.TryParse(PathTemplater.Segment(t.Path, positions[0]), out long id))
                 {
                     ev.IdRequests++;
                     if (ok) ev.IdRequests2xx++;
@@ -259,20 +258,6 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             if (kind != null) ev.Add("attack-" + kind, location, ts, $"answered {(status == 0 ? "nothing" : status.ToString())}", status is >= 200 and < 300);
         }
 
-        /// <summary>The <paramref name="index"/>th non-empty segment of a path (as <see cref="PathTemplater.Segments"/> counts them).</summary>
-        private static ReadOnlySpan<char> Segment(string path, int index)
-        {
-            var rest = path.AsSpan();
-            int end = rest.IndexOfAny('?', '#');
-            if (end >= 0) rest = rest[..end];
-            foreach (var range in rest.Split('/'))
-            {
-                if (range.Start.Equals(range.End)) continue;
-                if (index-- == 0) return rest[range];
-            }
-            return default;
-        }
-
         private static string Trim(string s, int n) => s.Length <= n ? s : s[..n] + "…";
 
         public void Complete() { }
@@ -328,13 +313,8 @@ public readonly record struct JwtFacts(bool Valid, bool AlgNone, long? Exp, stri
         catch (JsonException) { return default; }
     }
 
-    private static byte[]? Base64Json(ReadOnlySpan<char> b64url)
-    {
-        if (b64url.Length is 0 or > 6000) return null;
-        var bytes = new byte[Base64Url.GetMaxDecodedLength(b64url.Length)];
-        if (Base64Url.DecodeFromChars(b64url, bytes, out _, out int written) != System.Buffers.OperationStatus.Done) return null;
-        return Validators.MayBeJsonObject(bytes.AsSpan(0, written)) ? bytes[..written] : null;
-    }
+    private static byte[]? Base64Json(ReadOnlySpan<char> b64url) =>
+        b64url.Length is > 0 and <= 6000 && Validators.DecodeB64Url(b64url) is { } json && Validators.MayBeJsonObject(json) ? json : null;
 }
 
 /// <summary>Framework error pages and stack traces in a response body (bounded scan, fixed markers).</summary>
@@ -397,7 +377,7 @@ public static class AttackPayloads
     public static string? Classify(string v)
     {
         if (v.Length > 4096) v = v[..4096];
-        if (v.AsSpan().IndexOfAny(Hints) < 0) return null;
+        if (!MayContain(v)) return null;
         var l = v.ToLowerInvariant();
         if (l.Contains("../") || l.Contains("..\\") || l.Contains("/etc/passwd") || l.Contains("c:\\windows")) return "path-traversal";
         if (l.Contains("<script") || l.Contains("javascript:") || l.Contains("onerror=") || l.Contains("onload=") || l.Contains("<svg") && l.Contains("on"))

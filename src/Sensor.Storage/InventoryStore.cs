@@ -35,6 +35,16 @@ public static class InventoryStore
           service varchar, method varchar, shape_key varchar, sample_path varchar, requests bigint, shape varchar)
         """;
 
+    /// <summary>
+    /// Each endpoint as the exports, spec comparison and traffic rules read it back (path parameters, requests
+    /// with credentials, merged shape as JSON), written by the same save as <c>endpoints</c>: reading it needs no
+    /// re-templating of every stored path. Services saved before it existed are rebuilt from the observations.
+    /// </summary>
+    public const string Models = """
+        create table if not exists endpoint_models(
+          service varchar, method varchar, path_template varchar, path_params varchar, with_credentials bigint, shape varchar)
+        """;
+
     /// <summary>Parameters per endpoint, derived from the shapes for analysts (the OpenAPI export holds the full schemas).</summary>
     public const string Params = """
         create table if not exists endpoint_params(
@@ -74,7 +84,7 @@ public static class InventoryStore
 
         using var tx = db.Connection.BeginTransaction();
         foreach (var s in services)
-            foreach (var table in (string[])["endpoint_observations", "endpoints", "endpoint_shapes", "endpoint_params"])
+            foreach (var table in (string[])["endpoint_observations", "endpoints", "endpoint_shapes", "endpoint_params", "endpoint_models"])
                 db.Execute($"delete from {table} where service = ?", s);
         using (var app = db.Connection.CreateAppender("endpoint_observations"))
             foreach (var o in merged.Values)
@@ -94,6 +104,10 @@ public static class InventoryStore
                     .AppendValue(StatusJson(e.Observed.Statuses))
                     .AppendValue(e.Observed.AuthSchemes.Count == 0 ? "none" : string.Join(",", e.Observed.AuthSchemes.Order()))
                     .AppendValue(e.Observed.Unauthenticated2xx).AppendValue((long)e.DistinctPaths).EndRow();
+        using (var app = db.Connection.CreateAppender("endpoint_models"))
+            foreach (var e in endpoints)
+                app.CreateRow().AppendValue(e.Service).AppendValue(e.Method).AppendValue(e.Template).AppendValue(PathParamsJson(e.PathParams))
+                    .AppendValue(e.Observed.WithCredentials).AppendValue(ShapeJson.Serialize(e.Shape)).EndRow();
         using (var app = db.Connection.CreateAppender("endpoint_params"))
             foreach (var group in endpoints.GroupBy(e => e.Service))
             {
@@ -120,10 +134,70 @@ public static class InventoryStore
         }
         if (service != null) services.IntersectWith([service]);
         if (except != null) services.ExceptWith(except);
+        var stored = LoadModels(c, services);
+        services.ExceptWith(stored.Select(e => e.Service));
         var obs = Load(c, services).ToLookup(o => o.Service);
         var shapes = LoadShapes(c, services).ToLookup(s => s.Service);
         var list = new List<Endpoint>();
-        foreach (var s in services.Order(StringComparer.Ordinal)) list.AddRange(EndpointBuilder.Build(s, obs[s], shapes[s]));
+        foreach (var s in services) list.AddRange(EndpointBuilder.Build(s, obs[s], shapes[s]));
+        // Per service in name order, and within one as EndpointBuilder orders them.
+        return [.. stored.Concat(list).OrderBy(e => e.Service, StringComparer.Ordinal).ThenBy(e => e.Template, StringComparer.Ordinal)
+            .ThenBy(e => e.Method, StringComparer.Ordinal)];
+    }
+
+    private static List<Endpoint> LoadModels(DuckDBConnection c, HashSet<string> services)
+    {
+        var list = new List<Endpoint>();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            select e.service, e.method, e.path_template, e.first_seen, e.last_seen, e.count, e.status_counts, e.auth_observed,
+                   e.unauthenticated_2xx, e.distinct_paths, m.path_params, m.with_credentials, m.shape
+            from endpoints e join endpoint_models m using (service, method, path_template)
+            """;
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var service = r.GetString(0);
+            if (!services.Contains(service)) continue;
+            var o = new PathObservation { Service = service, Method = r.GetString(1), Path = r.GetString(2) };
+            o.FirstSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(r.GetDateTime(3), DateTimeKind.Utc));
+            o.LastSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc));
+            o.Count = r.GetInt64(5);
+            ReadStatuses(r.GetString(6), o.Statuses);
+            var auth = r.GetString(7);
+            if (auth != "none") foreach (var a in auth.Split(',', StringSplitOptions.RemoveEmptyEntries)) o.AuthSchemes.Add(a);
+            o.Unauthenticated2xx = r.GetInt64(8);
+            o.WithCredentials = r.GetInt64(11);
+            list.Add(new Endpoint
+            {
+                Service = service, Method = o.Method, Template = o.Path, PathParams = ReadPathParams(r.GetString(10)),
+                Observed = o, Shape = ShapeJson.Deserialize(r.GetString(12)), DistinctPaths = (int)r.GetInt64(9),
+            });
+        }
+        return list;
+    }
+
+    private static string PathParamsJson(IReadOnlyList<PathParam> ps) => Json(w =>
+    {
+        w.WriteStartArray();
+        foreach (var p in ps)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", p.Name);
+            w.WriteNumber("position", p.Position);
+            w.WriteString("kind", p.Kind.ToString());
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    });
+
+    private static List<PathParam> ReadPathParams(string json)
+    {
+        var list = new List<PathParam>();
+        using var doc = JsonDocument.Parse(json);
+        foreach (var p in doc.RootElement.EnumerateArray())
+            list.Add(new PathParam(p.GetProperty("name").GetString()!, p.GetProperty("position").GetInt32(),
+                Enum.Parse<SegmentKind>(p.GetProperty("kind").GetString()!)));
         return list;
     }
 

@@ -82,6 +82,6 @@ public static class Schema
           part varchar, location varchar, type varchar, preview varchar, value_hmac varchar)
         """;
 
-    public static readonly string[] All = [HttpTransactions, HttpTransactionsView, Runs, CaptureStats, CaptureFiles, InventoryStore.Observations, InventoryStore.Endpoints, InventoryStore.Shapes, InventoryStore.Params,
+    public static readonly string[] All = [HttpTransactions, HttpTransactionsView, Runs, CaptureStats, CaptureFiles, InventoryStore.Observations, InventoryStore.Endpoints, InventoryStore.Shapes, InventoryStore.Params, InventoryStore.Models,
         FindingsStore.Table, FindingsStore.Events, SpecStore.Table, SensitiveItems];
 }

@@ -49,4 +49,32 @@ public class InventoryTests
         }
         finally { dir.Delete(true); }
     }
+
+    [Fact]
+    public async Task Stored_endpoint_models_read_back_as_the_endpoints_rebuilt_from_every_path()
+    {
+        var dir = Directory.CreateTempSubdirectory("sensor-inv-");
+        try
+        {
+            var db = Path.Combine(dir.FullName, "s.duckdb");
+            await new ReplayRunner(new PipelineOptions()).RunAsync([Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap")], db);
+            await new ReplayRunner(new PipelineOptions()).RunAsync([Path.Combine(SharedData.Captures, "rest-api.pcap")], db);
+            using var store = Sensor.Storage.SensorDatabase.Open(db);
+            var stored = Sensor.Storage.InventoryStore.LoadEndpoints(store.Connection).Select(Describe).ToList();
+            Assert.Equal(19 + Query(db, "select count(*) from endpoints where service = '127.0.0.1:8080'").Select(r => Convert.ToInt32(r[0])).Single(), stored.Count);
+            // Without the models (a database saved before they existed) every path is templated again: the same endpoints.
+            store.Execute("delete from endpoint_models where service = ?", "127.0.0.1:36255");
+            var mixed = Sensor.Storage.InventoryStore.LoadEndpoints(store.Connection).Select(Describe).ToList();
+            store.Execute("delete from endpoint_models");
+            var rebuilt = Sensor.Storage.InventoryStore.LoadEndpoints(store.Connection).Select(Describe).ToList();
+            Assert.Equal(rebuilt, stored);
+            Assert.Equal(rebuilt, mixed);
+        }
+        finally { dir.Delete(true); }
+
+        static string Describe(Sensor.Analysis.Inventory.Endpoint e) =>
+            $"{e.Service} {e.Method} {e.Template} [{string.Join(",", e.PathParams)}] n={e.Observed.Count} {e.Observed.FirstSeen}-{e.Observed.LastSeen} " +
+            $"{string.Join(",", e.Observed.Statuses.OrderBy(kv => kv.Key))} cred={e.Observed.WithCredentials} open={e.Observed.Unauthenticated2xx} " +
+            $"{string.Join(",", e.Observed.AuthSchemes.Order())} paths={e.DistinctPaths} {Sensor.Analysis.Inventory.ShapeJson.Serialize(e.Shape)}";
+    }
 }

@@ -155,9 +155,11 @@ public sealed class PathTemplater
             }
         }
 
+        // Thousands of ids can sit under one parent: look them up in a set, not the list.
+        var isValue = values.Count == 0 ? null : new HashSet<string>(values, StringComparer.Ordinal);
         foreach (var (seg, child) in n.Children)
         {
-            if (values.Contains(seg)) continue;
+            if (isValue != null && isValue.Contains(seg)) continue;
             parts.Add(seg);
             t.Literal[seg] = Shape(child, parts, ps, depth + 1, seg);
             parts.RemoveAt(parts.Count - 1);

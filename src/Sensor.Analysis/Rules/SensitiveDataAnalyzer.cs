@@ -73,7 +73,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
             {
                 sampling.Scanned++;
                 foreach (var h in _hits)
-                    if (sampling.Known.Count < 512 && sampling.Known.Add((h.Part, h.Location, h.Type)) && sampling.Scanned > 1) sampling.Boost = 64;
+                    if (sampling.Known.Count < 512 && sampling.Known.Add((h.Part, Place(h.Location), h.Type)) && sampling.Scanned > 1) sampling.Boost = 64;
             }
             else f._bodiesSkipped.Inc();
             // What storage writes as sent is redacted here, while the raw values are at hand.
@@ -98,6 +98,27 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
         }
 
         public void Complete() { }
+
+        /// <summary>
+        /// A location with its array indexes dropped ($.data[7].email → $.data[].email): a list one item longer
+        /// than before is the same place, not a new one worth 64 full scans.
+        /// </summary>
+        internal static string Place(string location)
+        {
+            int open = location.IndexOf('[');
+            if (open < 0) return location;
+            var sb = new StringBuilder(location.Length);
+            int from = 0;
+            for (; open >= 0; open = location.IndexOf('[', from))
+            {
+                int close = open + 1;
+                while (close < location.Length && char.IsAsciiDigit(location[close])) close++;
+                if (close == open + 1 || close >= location.Length || location[close] != ']') { sb.Append(location, from, close - from); from = close; continue; }
+                sb.Append(location, from, open + 1 - from).Append(']');
+                from = close + 1;
+            }
+            return sb.Append(location, from, location.Length - from).ToString();
+        }
     }
 
     private byte[] Key => key;

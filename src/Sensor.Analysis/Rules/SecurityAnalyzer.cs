@@ -63,7 +63,8 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             lock (owner._handed) owner._handed.Add(ByShape);
             ByShape = [];
         }
-        private readonly Dictionary<string, JwtFacts> _jwts = new(StringComparer.Ordinal);
+        // Bounded by characters, like the sensitive-data memos: tens of thousands of clients' tokens fit (~4 MB).
+        private readonly Sensor.Analysis.Sensitive.ValueMemo<string, JwtFacts> _jwts = new(2 << 20);
         private readonly Dictionary<Sensor.Core.IpAddr, string> _clients = [];
 
         /// <summary>Client addresses as text, made once per address (every request of a client names it).</summary>
@@ -237,11 +238,10 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             int sp = v.IndexOf(' ');
             if (sp > 0) v = v[(sp + 1)..].Trim();
             if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.AsSpan().Count('.') != 2 || v.Length > 8192) return;
-            if (!_jwts.TryGetValue(v, out var facts))
+            if (!_jwts.TryGet(v, out var facts))
             {
                 facts = JwtFacts.Decode(v);
-                if (_jwts.Count > 4096) _jwts.Clear();
-                _jwts[v] = facts;
+                _jwts.Add(v, facts, v.Length + (facts.Valid ? facts.SensitiveClaims.Length : 0));
             }
             if (!facts.Valid) return;
             if (facts.AlgNone) ev.Add("jwt-alg-none", location, ts, "alg: none", ok);

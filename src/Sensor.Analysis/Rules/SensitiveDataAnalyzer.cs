@@ -40,7 +40,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
 
         /// <summary>
         /// Bodies of an endpoint are scanned in full for its first 64 requests, then one in 16 (one in 64 past
-        /// 1024 scanned), and again in full for 64 requests after a body showed a new kind of item at a new place. Paths,
+        /// 256 scanned), and again in full for 64 requests after a body showed a new kind of item at a new place. Paths,
         /// queries, headers and cookies are scanned on every request: they are what storage redacts.
         /// </summary>
         private sealed class BodySampling
@@ -52,7 +52,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
             {
                 Seen++;
                 if (Boost > 0) { Boost--; return true; }
-                long every = Scanned < 64 ? 1 : Scanned < 1024 ? 16 : 64;
+                long every = Scanned < 64 ? 1 : Scanned < 256 ? 16 : 64;
                 return Seen % every == 0;
             }
         }

@@ -37,6 +37,22 @@ public static class TransactionScanner
     private static void ScanPath(string path, ScanState s)
     {
         if (path.Length == 0) return;
+        // The same paths come back (an object fetched again and again): one lookup instead of one per segment.
+        var whole = t_wholePathMemo ??= new(MemoChars / 4);
+        if (whole.TryGet(path, out var known))
+        {
+            foreach (var h in known) s.Replay(h);
+            return;
+        }
+        int mark = s.Mark;
+        ScanSegments(path, s);
+        whole.Add(path, s.Since(mark), path.Length);
+    }
+
+    [ThreadStatic] private static ValueMemo<string, SensitiveHit[]>? t_wholePathMemo;
+
+    private static void ScanSegments(string path, ScanState s)
+    {
         if (path.Length > 8192) path = path[..8192];
         var segments = path.Split('/');
         var memo = t_pathMemo ??= new(MemoChars / 4);

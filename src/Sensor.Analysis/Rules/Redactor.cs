@@ -64,7 +64,7 @@ public static class Redactor
     }
 
     // The same credential and cookie values come back on every request of a client: masked once per thread.
-    [ThreadStatic] private static ValueMemo<(string, string), string>? t_masked;
+    [ThreadStatic] private static ValueMemo<(string, UInt128), string>? t_masked;
 
     /// <summary>Credential headers and cookies: their values are masked whether or not a detector found anything.</summary>
     private static bool AlwaysMasked(string lower) =>
@@ -74,11 +74,12 @@ public static class Redactor
     private static string Masked(string lower, string value)
     {
         bool cookie = lower is "set-cookie" or "cookie";
-        var memo = t_masked ??= new(2 << 20);
-        if (memo.TryGet((lower, value), out var m)) return m;
+        var memo = t_masked ??= new(2 << 20);   // the masked tokens and cookies of tens of thousands of clients
+        var key = (lower, Digest.Of(value));
+        if (memo.TryGet(key, out var m)) return m;
         m = cookie ? Cookies(value, lower == "set-cookie")
             : HeaderRoles.Of(lower) is HeaderRole.Authorization ? Authorization(value) : Masking.Preview(SensitiveTypes.ApiKey, value);
-        memo.Add((lower, value), m, value.Length + m.Length);
+        memo.Add(key, m, 8 + m.Length);
         return m;
     }
 

@@ -63,8 +63,8 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             lock (owner._handed) owner._handed.Add(ByShape);
             ByShape = [];
         }
-        // Bounded by characters, like the sensitive-data memos: tens of thousands of clients' tokens fit (~4 MB).
-        private readonly Sensor.Analysis.Sensitive.ValueMemo<string, JwtFacts> _jwts = new(2 << 20);
+        // Keyed by digest and bounded by characters, like the sensitive-data memos: tens of thousands of tokens fit.
+        private readonly Sensor.Analysis.Sensitive.ValueMemo<UInt128, JwtFacts> _jwts = new(2 << 20);
         private readonly Dictionary<Sensor.Core.IpAddr, string> _clients = [];
 
         /// <summary>Client addresses as text, made once per address (every request of a client names it).</summary>
@@ -238,10 +238,11 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             int sp = v.IndexOf(' ');
             if (sp > 0) v = v[(sp + 1)..].Trim();
             if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.AsSpan().Count('.') != 2 || v.Length > 8192) return;
-            if (!_jwts.TryGet(v, out var facts))
+            var key = Sensor.Analysis.Sensitive.Digest.Of(v);
+            if (!_jwts.TryGet(key, out var facts))
             {
                 facts = JwtFacts.Decode(v);
-                _jwts.Add(v, facts, v.Length + (facts.Valid ? facts.SensitiveClaims.Length : 0));
+                _jwts.Add(key, facts, 8 + (facts.Valid ? facts.SensitiveClaims.Length : 0));
             }
             if (!facts.Valid) return;
             if (facts.AlgNone) ev.Add("jwt-alg-none", location, ts, "alg: none", ok);

@@ -34,7 +34,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
     {
         private readonly List<SensitiveHit> _hits = [];
         private readonly ShapeKeyCache _keys = new();
-        private readonly ValueMemo<(string, string), (string Preview, string Hmac)> _redacted = new(2 << 20);
+        private readonly ValueMemo<(string, UInt128), (string Preview, string Hmac)> _redacted = new(2 << 20);
         private readonly Dictionary<(string, string, string), BodySampling> _sampling = [];
         private static readonly SensitiveScanOptions NoBodies = SensitiveScanOptions.Default with { Bodies = false };
 
@@ -85,10 +85,11 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
             foreach (var h in _hits)
             {
                 // The same values come back request after request (a client's token, a user's email): masked and hashed once.
-                if (!_redacted.TryGet((h.Type, h.Value), out var r))
+                var valueKey = (h.Type, Digest.Of(h.Value));
+                if (!_redacted.TryGet(valueKey, out var r))
                 {
                     r = (Masking.Preview(h.Type, h.Value), Hash(f.Key, h.Type, h.Value));
-                    _redacted.Add((h.Type, h.Value), r, h.Value.Length + r.Preview.Length + r.Hmac.Length);
+                    _redacted.Add(valueKey, r, 8 + r.Preview.Length + r.Hmac.Length);
                 }
                 tags.Add(new SensitiveTag(h.Part, h.Location, h.Type, r.Preview, r.Hmac));
             }

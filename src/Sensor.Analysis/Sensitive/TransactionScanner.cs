@@ -114,7 +114,7 @@ public static class TransactionScanner
     // Header values repeat on request after request (User-Agent, Accept, one client's token): what a value at a
     // header yields is remembered per thread, so each distinct (part, header, value) is judged once. Bounded; in
     // memory only.
-    [ThreadStatic] private static ValueMemo<(string, string, string), SensitiveHit[]>? t_headerMemo;
+    [ThreadStatic] private static ValueMemo<(string, string, UInt128), SensitiveHit[]>? t_headerMemo;
     // ~8 MB a thread: tens of thousands of clients' tokens fit.
     private const int MemoChars = 4 << 20;
 
@@ -128,14 +128,16 @@ public static class TransactionScanner
             var value = head.ValueAt(i);
             if (value.Length == 0) continue;
             if (value.Length > 16384) value = value[..16384];
-            if (memo.TryGet((part, name, value), out var known))
+            var key = (part, name, Digest.Of(value));
+            if (memo.TryGet(key, out var known))
             {
                 foreach (var h in known) s.Replay(h);
                 continue;
             }
             int mark = s.Mark;
             ScanHeader(part, cookiePart, s, name, value);
-            memo.Add((part, name, value), s.Since(mark), value.Length);
+            var found = s.Since(mark);
+            memo.Add(key, found, 8 + found.Sum(h => h.Value.Length));
         }
     }
 

@@ -1,22 +1,62 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+
 namespace Sensor.Analysis.Sensitive;
+
+/// <summary>
+/// A 128-bit digest of a value, for memo keys: equal values give equal keys, and a key keeps nothing of the
+/// value alive (a memo keyed by a client's 200-character token kept a copy of it per entry, which the garbage
+/// collector then had to promote; collisions are out of reach at 2^-128 per pair).
+/// </summary>
+internal static class Digest
+{
+    public static UInt128 Of(string value) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(value.AsSpan()));
+}
 
 /// <summary>
 /// What was decided about a value, remembered for when it comes back (a client's token on every request, a
 /// user's email on every call). Bounded by the characters of the keys it holds, not by entries, so many short
-/// values or a few long ones fit; when full it starts over. One per thread: no locks. In memory only.
+/// values or a few long ones fit. One per thread: no locks. In memory only.
 /// </summary>
+/// <remarks>
+/// Two generations of half the bound each: when the current one is full it becomes the previous one and the
+/// older is dropped, and a hit in the previous generation moves forward. Values in steady use survive the
+/// turnover; a memo that started over when full missed almost always once its working set was a little
+/// larger than the bound, and every miss kept a fresh copy alive until the next start (garbage-collector work).
+/// </remarks>
 internal sealed class ValueMemo<TKey, TValue>(int maxChars) where TKey : notnull
 {
-    private readonly Dictionary<TKey, TValue> _known = [];
+    private Dictionary<TKey, (TValue Value, int Chars)> _current = [], _previous = [];
     private int _chars;
 
-    public bool TryGet(TKey key, out TValue value) => _known.TryGetValue(key, out value!);
+    public bool TryGet(TKey key, out TValue value)
+    {
+        if (_current.TryGetValue(key, out var e)) { value = e.Value; return true; }
+        if (_previous.Count > 0 && _previous.Remove(key, out e))
+        {
+            Put(key, e);
+            value = e.Value;
+            return true;
+        }
+        value = default!;
+        return false;
+    }
 
     public void Add(TKey key, TValue value, int chars)
     {
         chars += 32;   // the entry itself
         if (chars > maxChars / 16) return;   // a huge value is not worth remembering
-        if (_chars + chars > maxChars) { _known.Clear(); _chars = 0; }
-        if (_known.TryAdd(key, value)) _chars += chars;
+        Put(key, (value, chars));
+    }
+
+    private void Put(TKey key, (TValue Value, int Chars) e)
+    {
+        if (_chars + e.Chars > maxChars / 2)
+        {
+            (_previous, _current) = (_current, _previous);
+            _current.Clear();
+            _chars = 0;
+        }
+        if (_current.TryAdd(key, e)) _chars += e.Chars;
     }
 }

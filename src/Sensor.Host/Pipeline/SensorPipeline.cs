@@ -59,7 +59,7 @@ public sealed class SensorPipeline
         _sinks = new ITransactionSink[opt.Workers];
         for (int i = 0; i < opt.Workers; i++)
         {
-            _toWorkers[i] = Channel.CreateBounded<SegmentBatch>(new BoundedChannelOptions(opt.SegmentQueueBatches)
+            _toWorkers[i] = Channel.CreateBounded<SegmentBatch>(new BoundedChannelOptions(opt.SegmentQueueCapacity)
             { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
             _sinks[i] = sinkFactory(i);
             _workers[i] = new FlowWorker(i, opt, counters, analyzers, _sinks[i]);

@@ -55,7 +55,9 @@ public static class InventoryStore
     public static SavedInventory Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh) => Save(db, fresh, []);
 
     /// <summary>Merges and stores; returns the endpoints it re-templated (those of the services this learning touched).</summary>
-    public static SavedInventory Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh, IReadOnlyCollection<EndpointShape> freshShapes)
+    /// <param name="whileTemplating">Database work to run meanwhile on another thread (templating touches no table): e.g. <see cref="SensorDatabase.Checkpoint"/>.</param>
+    public static SavedInventory Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh, IReadOnlyCollection<EndpointShape> freshShapes,
+        Action? whileTemplating = null)
     {
         if (fresh.Count == 0 && freshShapes.Count == 0) return new(new HashSet<string>(), []);
         var services = fresh.Select(o => o.Service).Concat(freshShapes.Select(s => s.Service)).ToHashSet();
@@ -76,11 +78,16 @@ public static class InventoryStore
         var obsByService = merged.Values.ToLookup(o => o.Service);
         var shapesByService = shapes.Values.ToLookup(s => s.Service);
         var templates = new Dictionary<string, Dictionary<(string, string), string>>();
-        foreach (var service in services)
+        var alongside = whileTemplating == null ? null : Task.Factory.StartNew(whileTemplating, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
         {
-            var map = templates[service] = new Dictionary<(string, string), string>();
-            endpoints.AddRange(EndpointBuilder.Build(service, obsByService[service], shapesByService[service], map));
+            foreach (var service in services)
+            {
+                var map = templates[service] = new Dictionary<(string, string), string>();
+                endpoints.AddRange(EndpointBuilder.Build(service, obsByService[service], shapesByService[service], map));
+            }
         }
+        finally { alongside?.GetAwaiter().GetResult(); }
 
         using var tx = db.Connection.BeginTransaction();
         foreach (var s in services)

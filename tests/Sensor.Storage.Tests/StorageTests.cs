@@ -118,6 +118,23 @@ public class StorageTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_moves_what_the_wal_holds_into_the_file()
+    {
+        using var db = SensorDatabase.Open(Db);
+        using (var sink = new DuckDbTransactionSink(db.NewConnection(), 1, new CounterRegistry()))
+        {
+            for (int i = 0; i < 100; i++) sink.Append(Txn("10.0.0.1", (ushort)(1000 + i), "10.0.0.2", 80, $"GET /{i} HTTP/1.1\r\n\r\n", null));
+            sink.Commit();
+        }
+        var wal = new FileInfo(Db + ".wal");
+        Assert.True(wal.Exists && wal.Length > 0, "a commit smaller than a row group goes through the WAL");
+        db.Checkpoint();
+        wal.Refresh();
+        Assert.True(!wal.Exists || wal.Length == 0, "the WAL still holds data");
+        Assert.Equal(100L, db.Scalar("select count(*) from http_transactions"));
+    }
+
+    [Fact]
     public void Opening_twice_keeps_the_schema_and_numbers_runs()
     {
         using (var db = SensorDatabase.Open(Db)) Assert.Equal(1, db.BeginRun("replay", "a.pcap", DateTime.UnixEpoch, "1"));

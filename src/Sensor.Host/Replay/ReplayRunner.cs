@@ -115,7 +115,9 @@ public sealed class ReplayRunner
         if (db != null)
         {
             var now = _time.GetUtcNow().UtcDateTime;
-            var saved = Inventory ? InventoryStore.Save(db, inventory.Observations(), inventory.Shapes()) : null;
+            // The last commits' row groups are checkpointed while the inventory templates its paths (no table
+            // involved), instead of at close after everything else.
+            var saved = Inventory ? InventoryStore.Save(db, inventory.Observations(), inventory.Shapes(), db.Checkpoint) : null;
             if (saved != null && security != null) TrafficFindingsStore.Evaluate(db, runId, security.Evidence(), Rules, now, saved);
             db.WriteStats(runId, now, snapshot);
             db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,

@@ -155,6 +155,12 @@ public static class InventoryStore
     private static List<Endpoint> LoadModels(DuckDBConnection c, HashSet<string> services)
     {
         var list = new List<Endpoint>();
+        using (var exists = c.CreateCommand())
+        {
+            // A database written before the table existed, opened read-only (exports): rebuild every service.
+            exists.CommandText = "select count(*) from duckdb_tables() where table_name = 'endpoint_models'";
+            if (Convert.ToInt64(exists.ExecuteScalar()) == 0) return list;
+        }
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
             select e.service, e.method, e.path_template, e.first_seen, e.last_seen, e.count, e.status_counts, e.auth_observed,

@@ -65,7 +65,7 @@ public class InventoryTests
             // Without the models (a database saved before they existed) every path is templated again: the same endpoints.
             store.Execute("delete from endpoint_models where service = ?", "127.0.0.1:36255");
             var mixed = Sensor.Storage.InventoryStore.LoadEndpoints(store.Connection).Select(Describe).ToList();
-            store.Execute("delete from endpoint_models");
+            store.Execute("drop table endpoint_models");
             var rebuilt = Sensor.Storage.InventoryStore.LoadEndpoints(store.Connection).Select(Describe).ToList();
             Assert.Equal(rebuilt, stored);
             Assert.Equal(rebuilt, mixed);

@@ -36,6 +36,7 @@ public sealed class EndpointEvidence
 
     /// <summary>Highest per-client minute already folded away to keep the table bounded.</summary>
     public long PeakFolded;
+    private long _prunedAt = long.MinValue;
     public long MaxPerClientMinute => Math.Max(PeakFolded, ClientMinutes.Count == 0 ? 0 : ClientMinutes.Values.Max());
 
     public void CountClientMinute(string client, long minute)
@@ -43,9 +44,14 @@ public sealed class EndpointEvidence
         var k = (client, minute);
         if (!ClientMinutes.ContainsKey(k) && ClientMinutes.Count >= MaxClientMinutes)
         {
-            // Full: remember the peak so far and forget minutes before the previous one.
-            PeakFolded = MaxPerClientMinute;
-            foreach (var old in ClientMinutes.Keys.Where(x => x.Minute < minute - 1).ToList()) ClientMinutes.Remove(old);
+            // Full: remember the peak so far and forget minutes before the previous one, once per minute (with more
+            // clients than fit in two minutes, pruning on every new client would scan the whole table each time).
+            if (_prunedAt != minute)
+            {
+                _prunedAt = minute;
+                PeakFolded = MaxPerClientMinute;
+                foreach (var old in ClientMinutes.Keys.Where(x => x.Minute < minute - 1).ToList()) ClientMinutes.Remove(old);
+            }
             if (ClientMinutes.Count >= MaxClientMinutes) return;
         }
         ClientMinutes[k] = ClientMinutes.GetValueOrDefault(k) + 1;

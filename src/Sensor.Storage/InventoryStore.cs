@@ -10,9 +10,6 @@ namespace Sensor.Storage;
 /// endpoints templated from all of it (endpoints). Each replay merges its observations into the aggregate and
 /// re-templates the services it touched, so more traffic extends the inventory instead of starting over.
 /// </summary>
-/// <summary>What <see cref="InventoryStore.Save(SensorDatabase, IReadOnlyCollection{PathObservation}, IReadOnlyCollection{EndpointShape})"/> re-templated: its services and their endpoints, as stored.</summary>
-public sealed record SavedInventory(IReadOnlySet<string> Services, IReadOnlyList<Endpoint> Endpoints);
-
 public static class InventoryStore
 {
     public const string Observations = """
@@ -52,14 +49,14 @@ public static class InventoryStore
           type varchar, format varchar, required boolean, present bigint, enum_values varchar)
         """;
 
-    public static SavedInventory Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh) => Save(db, fresh, []);
+    public static void Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh) => Save(db, fresh, []);
 
-    /// <summary>Merges and stores; returns the endpoints it re-templated (those of the services this learning touched).</summary>
+    /// <summary>Merges and stores, re-templating the services this learning touched.</summary>
     /// <param name="whileTemplating">Database work to run meanwhile on another thread (templating touches no table): e.g. <see cref="SensorDatabase.Checkpoint"/>.</param>
-    public static SavedInventory Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh, IReadOnlyCollection<EndpointShape> freshShapes,
+    public static void Save(SensorDatabase db, IReadOnlyCollection<PathObservation> fresh, IReadOnlyCollection<EndpointShape> freshShapes,
         Action? whileTemplating = null)
     {
-        if (fresh.Count == 0 && freshShapes.Count == 0) return new(new HashSet<string>(), []);
+        if (fresh.Count == 0 && freshShapes.Count == 0) return;
         var services = fresh.Select(o => o.Service).Concat(freshShapes.Select(s => s.Service)).ToHashSet();
         var merged = new Dictionary<(string, string, string), PathObservation>();
         foreach (var o in Load(db.Connection, services)) merged[(o.Service, o.Method, o.Path)] = o;
@@ -126,11 +123,13 @@ public static class InventoryStore
                         .AppendValue(p.Enum == null ? null : JsonArray(p.Enum)).EndRow();
             }
         tx.Commit();
-        return new(services, endpoints);
     }
 
-    /// <summary>The endpoints of the stored inventory (all services, or one, or all but some), rebuilt from the learned state.</summary>
-    public static List<Endpoint> LoadEndpoints(DuckDBConnection c, string? service = null, IReadOnlySet<string>? except = null)
+    /// <summary>
+    /// The endpoints of the stored inventory (all services, or one), as the last save stored them
+    /// (<c>endpoint_models</c>); services saved before that table existed are rebuilt from the learned state.
+    /// </summary>
+    public static List<Endpoint> LoadEndpoints(DuckDBConnection c, string? service = null)
     {
         var services = new HashSet<string>();
         using (var cmd = c.CreateCommand())
@@ -140,7 +139,6 @@ public static class InventoryStore
             while (r.Read()) services.Add(r.GetString(0));
         }
         if (service != null) services.IntersectWith([service]);
-        if (except != null) services.ExceptWith(except);
         var stored = LoadModels(c, services);
         services.ExceptWith(stored.Select(e => e.Service));
         var obs = Load(c, services).ToLookup(o => o.Service);

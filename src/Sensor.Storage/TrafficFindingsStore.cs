@@ -14,12 +14,10 @@ public static class TrafficFindingsStore
 {
     public const string Source = "traffic";
 
-    /// <param name="saved">The inventory just saved, if any: its endpoints are used as they are instead of being rebuilt from the database.</param>
-    public static (int New, int Fixed, int Total) Evaluate(SensorDatabase db, int runId, IReadOnlyCollection<EndpointEvidence> evidence, RuleOptions options, DateTime now,
-        SavedInventory? saved = null)
+    public static (int New, int Fixed, int Total) Evaluate(SensorDatabase db, int runId, IReadOnlyCollection<EndpointEvidence> evidence, RuleOptions options, DateTime now)
     {
         var c = db.Connection;
-        var endpoints = saved == null ? InventoryStore.LoadEndpoints(c) : [.. saved.Endpoints, .. InventoryStore.LoadEndpoints(c, except: saved.Services)];
+        var endpoints = InventoryStore.LoadEndpoints(c);
         var templateOf = new Dictionary<(string, string, string), string>();
         using (var cmd = c.CreateCommand())
         {

@@ -64,7 +64,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             ByShape = [];
         }
         // Keyed by digest and bounded by characters, like the sensitive-data memos: tens of thousands of tokens fit.
-        private readonly Sensor.Analysis.Sensitive.ValueMemo<UInt128, JwtFacts> _jwts = new(2 << 20);
+        private readonly ValueMemo<UInt128, JwtFacts> _jwts = new(2 << 20);
         private readonly Dictionary<Sensor.Core.IpAddr, string> _clients = [];
 
         /// <summary>Client addresses as text, made once per address (every request of a client names it).</summary>
@@ -238,7 +238,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             int sp = v.IndexOf(' ');
             if (sp > 0) v = v[(sp + 1)..].Trim();
             if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.AsSpan().Count('.') != 2 || v.Length > 8192) return;
-            var key = Sensor.Analysis.Sensitive.Digest.Of(v);
+            var key = Digest.Of(v);
             if (!_jwts.TryGet(key, out var facts))
             {
                 facts = JwtFacts.Decode(v);

@@ -104,7 +104,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
         /// A location with its array indexes dropped ($.data[7].email → $.data[].email): a list one item longer
         /// than before is the same place, not a new one worth 64 full scans.
         /// </summary>
-        internal static string Place(string location)
+        private static string Place(string location)
         {
             int open = location.IndexOf('[');
             if (open < 0) return location;

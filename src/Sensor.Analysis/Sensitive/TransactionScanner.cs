@@ -39,11 +39,7 @@ public static class TransactionScanner
         if (path.Length == 0) return;
         // The same paths come back (an object fetched again and again): one lookup instead of one per segment.
         var whole = t_wholePathMemo ??= new(MemoChars / 4);
-        if (whole.TryGet(path, out var known))
-        {
-            foreach (var h in known) s.Replay(h);
-            return;
-        }
+        if (s.Replayed(whole, path)) return;
         int mark = s.Mark;
         ScanSegments(path, s);
         whole.Add(path, s.Since(mark), path.Length);
@@ -64,11 +60,7 @@ public static class TransactionScanner
             var v = PercentDecode(seg);
             // Static segments (api, v1, users) come back on every request; what a segment yields depends only on
             // its position, the segment before it and itself.
-            if (memo.TryGet((i, previous, v), out var known))
-            {
-                foreach (var h in known) s.Replay(h);
-            }
-            else
+            if (!s.Replayed(memo, (i, previous, v)))
             {
                 int mark = s.Mark;
                 ValueClassifier.Classify(new FieldCtx(SensitiveParts.Path, SegmentLocation(i - 1), ValueSource.Path)
@@ -129,11 +121,7 @@ public static class TransactionScanner
             if (value.Length == 0) continue;
             if (value.Length > 16384) value = value[..16384];
             var key = (part, name, Digest.Of(value));
-            if (memo.TryGet(key, out var known))
-            {
-                foreach (var h in known) s.Replay(h);
-                continue;
-            }
+            if (s.Replayed(memo, key)) continue;
             int mark = s.Mark;
             ScanHeader(part, cookiePart, s, name, value);
             var found = s.Since(mark);

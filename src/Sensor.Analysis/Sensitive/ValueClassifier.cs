@@ -40,6 +40,14 @@ internal sealed class ScanState(SensitiveScanOptions options, List<SensitiveHit>
     /// <summary>Hits added since <paramref name="mark"/> (for memoising a value's result).</summary>
     public SensitiveHit[] Since(int mark) => mark >= _into.Count ? [] : _into.GetRange(mark, _into.Count - mark).ToArray();
 
+    /// <summary>Adds the hits <paramref name="memo"/> remembers for <paramref name="key"/>; false when it has none.</summary>
+    public bool Replayed<TKey>(ValueMemo<TKey, SensitiveHit[]> memo, TKey key) where TKey : notnull
+    {
+        if (!memo.TryGet(key, out var known)) return false;
+        foreach (var h in known) Replay(h);
+        return true;
+    }
+
     /// <summary>Adds a hit already judged (a memoised result for the same value at the same place).</summary>
     public void Replay(SensitiveHit h)
     {

@@ -166,7 +166,7 @@ public sealed class LiveRunner : IAsyncDisposable
                 shapes = [.. shapes, .. _inventory.Shapes()];
                 evidence.AddRange(_security.Evidence());
             }
-            var saved = InventoryStore.Save(_db!, obs, shapes);
+            InventoryStore.Save(_db!, obs, shapes);
             // Findings are judged on the evidence of the whole run, as a replay of the same traffic would be.
             foreach (var e in evidence)
             {
@@ -174,7 +174,7 @@ public sealed class LiveRunner : IAsyncDisposable
                 if (_evidence.TryGetValue(k, out var have)) have.Merge(e); else _evidence[k] = e;
             }
             var now = _time.GetUtcNow().UtcDateTime;
-            TrafficFindingsStore.Evaluate(_db!, _runId, _evidence.Values, Rules, now, saved);
+            TrafficFindingsStore.Evaluate(_db!, _runId, _evidence.Values, Rules, now);
             // The user's specs judge the inventory as it stands, as after a replay.
             if (Convert.ToInt64(_db!.Scalar("select count(*) from specs")) > 0) SpecStore.Evaluate(_db, now);
         }

@@ -117,8 +117,8 @@ public sealed class ReplayRunner
             var now = _time.GetUtcNow().UtcDateTime;
             // The last commits' row groups are checkpointed while the inventory templates its paths (no table
             // involved), instead of at close after everything else.
-            var saved = Inventory ? InventoryStore.Save(db, inventory.Observations(), inventory.Shapes(), db.Checkpoint) : null;
-            if (saved != null && security != null) TrafficFindingsStore.Evaluate(db, runId, security.Evidence(), Rules, now, saved);
+            if (Inventory) InventoryStore.Save(db, inventory.Observations(), inventory.Shapes(), db.Checkpoint);
+            if (Inventory && security != null) TrafficFindingsStore.Evaluate(db, runId, security.Evidence(), Rules, now);
             db.WriteStats(runId, now, snapshot);
             db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
                 string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));

@@ -98,7 +98,7 @@ internal sealed class BodyCollector
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
-                // No system zlib: keep the body as sent rather than lose the transaction.
+                // No zlib in this runtime: keep the body as sent rather than lose the transaction.
                 _coding = Coding.Unknown;
                 Flags |= TransactionFlags.UnknownEncoding;
                 if (_haveDeflateFirst) Decoded([_deflateFirst]);

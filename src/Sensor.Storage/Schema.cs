@@ -3,6 +3,11 @@ namespace Sensor.Storage;
 /// <summary>The DuckDB schema. Column names of http_transactions are a contract (analysts and checks query them).</summary>
 public static class Schema
 {
+    /// <summary>
+    /// Transactions. The header columns, most of what a row weighs, are ZSTD-compressed: left to itself DuckDB
+    /// analyses them for dictionary and FSST compression and picks FSST, which cost ~10% of a replay's CPU; ZSTD is
+    /// cheaper and the file smaller (API-mix capture: 83 → 53 MB).
+    /// </summary>
     public const string HttpTransactions = """
         create table if not exists http_transactions(
           conn varchar not null,
@@ -14,8 +19,8 @@ public static class Schema
           path varchar,
           query varchar,
           status integer,
-          req_headers varchar,
-          resp_headers varchar,
+          req_headers varchar using compression zstd,
+          resp_headers varchar using compression zstd,
           req_content_type varchar,
           resp_content_type varchar,
           req_body_len bigint,

@@ -135,6 +135,46 @@ public class StorageTests : IDisposable
     }
 
     [Fact]
+    public void Header_columns_are_stored_with_zstd_and_read_back_whole()
+    {
+        using (var db = SensorDatabase.Open(Db))
+        using (var sink = new DuckDbTransactionSink(db.NewConnection(), 1, new CounterRegistry()))
+        {
+            for (int i = 0; i < 3000; i++)
+                sink.Append(Txn("10.0.0.1", (ushort)(1000 + i % 50), "10.0.0.2", 80,
+                    $"GET /items/{i} HTTP/1.1\r\nHost: api.test\r\nUser-Agent: client/{i % 7}\r\nX-Request-Id: {i * 7919}\r\n\r\n",
+                    $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: \"{i:x}\"\r\n\r\n"));
+        }
+        var methods = Query("""
+            select distinct column_name, compression from pragma_storage_info('http_transactions')
+            where column_name in ('req_headers', 'resp_headers') and segment_type = 'VARCHAR' order by 1
+            """).Select(r => $"{r[0]}={r[1]}").ToArray();
+        Assert.Equal(["req_headers=ZSTD", "resp_headers=ZSTD"], methods);
+        var back = Query("select req_headers, resp_headers from http_transactions where uri = '/items/2999'")[0];
+        Assert.Equal("Host: api.test\r\nUser-Agent: client/3\r\nX-Request-Id: 23749081\r\n", back[0]);
+        Assert.Equal("Content-Type: application/json\r\nETag: \"bb7\"\r\n", back[1]);
+    }
+
+    [Fact]
+    public void A_database_written_in_the_older_format_is_extended_in_place()
+    {
+        // As an earlier sensor wrote it: DuckDB's default storage format, headers without a compression choice.
+        using (var c = new DuckDBConnection($"Data Source={Db}"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = Schema.HttpTransactions.Replace(" using compression zstd", "");
+            cmd.ExecuteNonQuery();
+            cmd.CommandText = "insert into http_transactions(conn, method, uri, req_headers) values ('a:1-b:2', 'GET', '/old', 'Host: a')";
+            cmd.ExecuteNonQuery();
+        }
+        using (var db = SensorDatabase.Open(Db))
+        using (var sink = new DuckDbTransactionSink(db.NewConnection(), 1, new CounterRegistry()))
+            sink.Append(Txn("10.0.0.1", 1000, "10.0.0.2", 80, "GET /new HTTP/1.1\r\nHost: b\r\n\r\n", null));
+        Assert.Equal(["/new", "/old"], Query("select uri from http_transactions order by uri").Select(r => (string)r[0]!));
+    }
+
+    [Fact]
     public void Opening_twice_keeps_the_schema_and_numbers_runs()
     {
         using (var db = SensorDatabase.Open(Db)) Assert.Equal(1, db.BeginRun("replay", "a.pcap", DateTime.UnixEpoch, "1"));

@@ -47,7 +47,7 @@ public sealed class SensorPipeline
         _inputWaits = counters.Create("pipeline", "input_queue_full_waits", "times a live source waited for room in the input queue (its kernel buffer absorbed the burst meanwhile)");
         // DropWrite still reports success from TryWrite: drops are only visible through this callback.
         _input = Channel.CreateBounded<PacketBatch>(new BoundedChannelOptions(opt.PacketQueueBatches)
-        { FullMode = mode, SingleReader = true, SingleWriter = false },
+        { FullMode = mode, SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = true },
             dropped =>
             {
                 // An empty batch is only a wake-up for the decoder (see Checkpoint), not traffic.
@@ -60,7 +60,7 @@ public sealed class SensorPipeline
         for (int i = 0; i < opt.Workers; i++)
         {
             _toWorkers[i] = Channel.CreateBounded<SegmentBatch>(new BoundedChannelOptions(opt.SegmentQueueCapacity)
-            { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
+            { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
             _sinks[i] = sinkFactory(i);
             _workers[i] = new FlowWorker(i, opt, counters, analyzers, _sinks[i]);
         }
@@ -101,11 +101,14 @@ public sealed class SensorPipeline
 
     private void Recycle(PacketBatch b) { b.Reset(); _freePackets.Add(b); }
 
-    /// <summary>Replay: waits while the input queue is full (never drops).</summary>
-    public async ValueTask SubmitAsync(PacketBatch batch, CancellationToken ct = default)
+    /// <summary>
+    /// Replay: blocks the calling thread (the reader's own, not a pool thread) while the input queue is full;
+    /// never drops.
+    /// </summary>
+    public void SubmitWait(PacketBatch batch, CancellationToken ct = default)
     {
         _inputPackets.Add(batch.Count);
-        await _input.Writer.WriteAsync(batch, ct).ConfigureAwait(false);
+        ChannelSync.Write(_input.Writer, batch, ct);
         _packetQueueDepth.Set(_input.Reader.Count);
     }
 

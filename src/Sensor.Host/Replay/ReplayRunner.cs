@@ -71,6 +71,34 @@ public sealed class ReplayRunner
         HarWorker? har = null;
         try
         {
+            // Reading runs on a thread of its own that blocks while the pipeline is full, rather than on the
+            // pool, whose threads would otherwise spin and hop for every wake-up.
+            await Task.Factory.StartNew(ReadAll, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        finally
+        {
+            try { await pipeline.CompleteAsync().ConfigureAwait(false); }
+            finally { har?.Complete(); }
+        }
+        var snapshot = counters.Snapshot();
+        long txns = counters.Get("http", "transactions");
+        if (db != null)
+        {
+            var now = _time.GetUtcNow().UtcDateTime;
+            // The last commits' row groups are checkpointed while the inventory templates its paths (no table
+            // involved), instead of at close after everything else.
+            if (Inventory) InventoryStore.Save(db, inventory.Observations(), inventory.Shapes(), db.Checkpoint);
+            if (Inventory && security != null) TrafficFindingsStore.Evaluate(db, runId, security.Evidence(), Rules, now);
+            db.WriteStats(runId, now, snapshot);
+            db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
+                string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));
+            db.EndRun(runId, now, txns);
+            db.Dispose();
+        }
+        return new ReplayResult(results, snapshot, txns, runId, _time.GetElapsedTime(started));
+
+        void ReadAll()
+        {
             foreach (var path in files)
             {
                 if (HarReader.LooksLikeJson(path))
@@ -96,7 +124,7 @@ public sealed class ReplayRunner
                         ct.ThrowIfCancellationRequested();
                         var batch = pipeline.RentBatch();
                         bool got = reader.ReadBatch(batch);
-                        if (batch.Count > 0) { packets += batch.Count; await pipeline.SubmitAsync(batch, ct).ConfigureAwait(false); }
+                        if (batch.Count > 0) { packets += batch.Count; pipeline.SubmitWait(batch, ct); }
                         progress?.Invoke(new ReplayProgress(doneBytes + reader.FilePosition, totalBytes, packets, counters.Get("http", "transactions"), _time.GetElapsedTime(started)));
                         if (!got) break;
                     }
@@ -105,27 +133,6 @@ public sealed class ReplayRunner
                 }
             }
         }
-        finally
-        {
-            try { await pipeline.CompleteAsync().ConfigureAwait(false); }
-            finally { har?.Complete(); }
-        }
-        var snapshot = counters.Snapshot();
-        long txns = counters.Get("http", "transactions");
-        if (db != null)
-        {
-            var now = _time.GetUtcNow().UtcDateTime;
-            // The last commits' row groups are checkpointed while the inventory templates its paths (no table
-            // involved), instead of at close after everything else.
-            if (Inventory) InventoryStore.Save(db, inventory.Observations(), inventory.Shapes(), db.Checkpoint);
-            if (Inventory && security != null) TrafficFindingsStore.Evaluate(db, runId, security.Evidence(), Rules, now);
-            db.WriteStats(runId, now, snapshot);
-            db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
-                string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));
-            db.EndRun(runId, now, txns);
-            db.Dispose();
-        }
-        return new ReplayResult(results, snapshot, txns, runId, _time.GetElapsedTime(started));
     }
 }
 

@@ -5,8 +5,8 @@ public static class Schema
 {
     /// <summary>
     /// Transactions. The header columns, most of what a row weighs, are ZSTD-compressed: left to itself DuckDB
-    /// analyses them for dictionary and FSST compression and picks FSST, which cost ~10% of a replay's CPU; ZSTD is
-    /// cheaper and the file smaller (API-mix capture: 83 → 53 MB).
+    /// analyses them for dictionary and FSST compression and picks FSST; ZSTD costs less CPU and makes a smaller
+    /// file (measured in <see cref="SensorDatabase.StorageVersion"/>).
     /// </summary>
     public const string HttpTransactions = """
         create table if not exists http_transactions(

@@ -36,7 +36,12 @@ internal static class ReplayCommand
             bool isQuiet = pr.GetValue(quiet);
             var dbPath = pr.GetValue(db)!;
             var progress = !isQuiet && !Console.IsErrorRedirected ? new ProgressLine() : null;
-            var runner = new ReplayRunner(opt) { Inventory = !pr.GetValue(noInventory), Findings = !pr.GetValue(noFindings), KeyFile = pr.GetValue(keyFile) };
+            Summary.Stored? stored = null;
+            var runner = new ReplayRunner(opt)
+            {
+                Inventory = !pr.GetValue(noInventory), Findings = !pr.GetValue(noFindings), KeyFile = pr.GetValue(keyFile),
+                BeforeClose = isQuiet ? null : (c, run) => stored = Summary.Collect(c, run),
+            };
             ReplayResult result;
             try
             {
@@ -54,18 +59,12 @@ internal static class ReplayCommand
                     if (pr.GetValue(strict)) rc = 2;
                 }
             }
-            if (!isQuiet) Summary.Print(pr.GetValue(noStore) ? null : dbPath, result);
+            if (!isQuiet) Summary.Print(pr.GetValue(noStore) ? null : dbPath, result, stored);
             // Specs imported now or before judge the inventory as it stands after this replay.
-            if (!pr.GetValue(noStore) && (pr.GetValue(specs) != null || SpecsStored(dbPath)))
+            if (!pr.GetValue(noStore) && (pr.GetValue(specs) != null || result.SpecsStored))
                 rc = Math.Max(rc, SpecsCommand.ImportAndEvaluate(dbPath, pr.GetValue(specs), isQuiet));
             return rc;
         });
         return cmd;
-    }
-
-    private static bool SpecsStored(string dbPath)
-    {
-        using var db = SensorDatabase.Open(dbPath, readOnly: true);
-        return Convert.ToInt64(db.Scalar("select count(*) from specs")) > 0;
     }
 }

@@ -6,26 +6,33 @@ namespace Sensor.Cli;
 /// <summary>What a replay found, printed after the run: volumes, hosts, top endpoints, drops and warnings.</summary>
 internal static class Summary
 {
-    public static void Print(string? dbPath, ReplayResult r)
+    /// <summary>The run's rows as stored: totals, hosts and the inventory's top endpoints.</summary>
+    public sealed record Stored(object?[] Totals, List<object?[]> Hosts, List<object?[]> Endpoints);
+
+    /// <summary>Reads what <see cref="Print"/> shows about run <paramref name="runId"/> (see <see cref="ReplayRunner.BeforeClose"/>).</summary>
+    public static Stored Collect(DuckDBConnection c, int runId) => new(
+        Rows(c, $"select count(*), count(distinct coalesce(host, split_part(conn, '-', 2))), count(*) filter (where complete), count(*) filter (where status is null) from http_transactions where run_id = {runId}")[0],
+        Rows(c, $"select coalesce(host, split_part(conn, '-', 2)) h, count(*) n from http_transactions where run_id = {runId} group by h order by n desc, h limit 10"),
+        Rows(c, "select method, service, path_template, count, status_counts, auth_observed from endpoints order by count desc, path_template limit 10"));
+
+    public static void Print(string? dbPath, ReplayResult r, Stored? stored)
     {
         var o = Console.Out;
         long packets = r.Files.Sum(f => f.Packets);
         long bytes = r.Files.Sum(f => f.Bytes);
         o.WriteLine($"Replayed {r.Files.Count} file(s), {bytes / 1e6:F1} MB, {packets:N0} packets in {r.Elapsed.TotalSeconds:F2} s" + (dbPath == null ? " (nothing stored)" : $" into {dbPath} (run {r.RunId})"));
         o.WriteLine($"HTTP transactions: {r.Transactions:N0}");
-        if (dbPath != null && File.Exists(dbPath) && r.Transactions > 0)
+        if (dbPath != null && stored != null && r.Transactions > 0)
         {
-            using var c = new DuckDBConnection($"Data Source={dbPath};ACCESS_MODE=READ_ONLY");
-            c.Open();
-            var s = Rows(c, $"select count(*), count(distinct coalesce(host, split_part(conn, '-', 2))), count(*) filter (where complete), count(*) filter (where status is null) from http_transactions where run_id = {r.RunId}")[0];
+            var s = stored.Totals;
             o.WriteLine($"  complete: {s[2]}, without response: {s[3]}, hosts: {s[1]}");
             o.WriteLine();
             o.WriteLine("Hosts:");
-            foreach (var h in Rows(c, $"select coalesce(host, split_part(conn, '-', 2)) h, count(*) n from http_transactions where run_id = {r.RunId} group by h order by n desc, h limit 10"))
+            foreach (var h in stored.Hosts)
                 o.WriteLine($"  {h[1],8}  {h[0]}");
             o.WriteLine();
             o.WriteLine("Top endpoints (inventory, all runs in this database):");
-            foreach (var e in Rows(c, "select method, service, path_template, count, status_counts, auth_observed from endpoints order by count desc, path_template limit 10"))
+            foreach (var e in stored.Endpoints)
                 o.WriteLine($"  {e[3],8}  {e[0],-7} {e[1]}{Trunc(e[2]?.ToString(), 70)}  {e[4]}  auth: {e[5]}");
         }
         var notable = r.Counters.Where(c => c.Value > 0 && IsWarning(c.Name)).ToList();

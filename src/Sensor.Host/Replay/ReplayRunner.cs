@@ -10,7 +10,9 @@ namespace Sensor.Host.Replay;
 
 public sealed record ReplayFileResult(string Path, string? Format, long Bytes, long Packets, IReadOnlyCollection<int> LinkTypes, CaptureFault? Fault, string? FormatError);
 
-public sealed record ReplayResult(IReadOnlyList<ReplayFileResult> Files, IReadOnlyList<CounterValue> Counters, long Transactions, int RunId, TimeSpan Elapsed);
+/// <param name="SpecsStored">The database holds specs imported before, which the new inventory must be judged against.</param>
+public sealed record ReplayResult(IReadOnlyList<ReplayFileResult> Files, IReadOnlyList<CounterValue> Counters, long Transactions, int RunId, TimeSpan Elapsed,
+    bool SpecsStored = false);
 
 public readonly record struct ReplayProgress(long BytesDone, long BytesTotal, long Packets, long Transactions, TimeSpan Elapsed);
 
@@ -32,6 +34,11 @@ public sealed class ReplayRunner
     /// <summary>The installation key file for value hashes (default: <see cref="InstallationKey.DefaultPath"/>).</summary>
     public string? KeyFile { get; init; }
     public RuleOptions Rules { get; init; } = new();
+    /// <summary>
+    /// Reads what the run stored, on the writer's connection just before the database closes (a reader opened
+    /// afterwards would cost another DuckDB start-up): the run's id is passed along.
+    /// </summary>
+    public Action<DuckDB.NET.Data.DuckDBConnection, int>? BeforeClose { get; init; }
     public static string Version => typeof(ReplayRunner).Assembly.GetName().Version?.ToString() ?? "0";
 
     public ReplayRunner(PipelineOptions opt, IReadOnlyList<IHttpAnalyzerFactory>? analyzers = null, TimeProvider? time = null)
@@ -82,6 +89,7 @@ public sealed class ReplayRunner
         }
         var snapshot = counters.Snapshot();
         long txns = counters.Get("http", "transactions");
+        bool specsStored = false;
         if (db != null)
         {
             var now = _time.GetUtcNow().UtcDateTime;
@@ -93,9 +101,12 @@ public sealed class ReplayRunner
             db.WriteFiles(runId, results.Select(r => new CaptureFileInfo(r.Path, r.Format ?? "not a capture", r.Bytes, r.Packets,
                 string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));
             db.EndRun(runId, now, txns);
+            // Asked here, while the database is open, rather than by reopening it afterwards.
+            specsStored = Convert.ToInt64(db.Scalar("select count(*) from specs")) > 0;
+            BeforeClose?.Invoke(db.Connection, runId);
             db.Dispose();
         }
-        return new ReplayResult(results, snapshot, txns, runId, _time.GetElapsedTime(started));
+        return new ReplayResult(results, snapshot, txns, runId, _time.GetElapsedTime(started), specsStored);
 
         void ReadAll()
         {

@@ -37,8 +37,8 @@ public sealed class SensorDatabase : IDisposable
     /// <summary>
     /// The oldest DuckDB able to read the files we write. Storing is the throughput wall, and the newer formats
     /// store cheaper: 1.2 brings ZSTD for long strings (the header columns, see <see cref="Schema.HttpTransactions"/>),
-    /// 1.3 dictionary+FSST for the others. Storing the API-mix capture's 230k rows on one thread (medians of 3): 2.96 s of
-    /// CPU and an 80 MB file in DuckDB's default (0.10) format, 2.63 s and 52 MB at 1.2, 2.36 s and 48 MB at 1.3.
+    /// 1.3 dictionary+FSST for the others. Storing the API-mix capture's 230k rows on one thread (bench/storage-formats)
+    /// took 1.35× the CPU and a 1.6× larger file with DuckDB's defaults (0.10 format, FSST headers), 1.32× the CPU at 1.2.
     /// Files written before keep the format they have.
     /// </summary>
     public const string StorageVersion = "v1.3.0";

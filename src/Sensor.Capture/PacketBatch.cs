@@ -34,6 +34,25 @@ public sealed class PacketBatch
     public int Free => Buffer.Length - Used;
     public ReadOnlySpan<byte> Data(PacketRecord r) => Buffer.AsSpan(r.Offset, r.Length);
 
+    /// <summary>
+    /// Records a frame whose bytes a file reader read straight into <see cref="Buffer"/> (see
+    /// <see cref="UseBuffer"/>), so they are not copied again.
+    /// </summary>
+    public void AddInPlace(long ts, int offset, int length, int origLength, int linkType, long fileOffset)
+    {
+        ref var r = ref Records[Count++];
+        r.Timestamp = ts; r.Offset = offset; r.Length = length; r.OriginalLength = origLength;
+        r.LinkType = linkType; r.FileOffset = fileOffset;
+        if (offset + length > Used) Used = offset + length;
+    }
+
+    /// <summary>Gives an empty batch a larger buffer (a record bigger than the one it has).</summary>
+    public void UseBuffer(byte[] buffer)
+    {
+        if (Count > 0) throw new InvalidOperationException("only an empty batch can change its buffer");
+        Buffer = buffer;
+    }
+
     /// <summary>Reserves space for a frame; the caller copies the bytes into the returned span.</summary>
     public Span<byte> Add(long ts, int length, int origLength, int linkType, long fileOffset)
     {

@@ -125,6 +125,66 @@ public class CaptureFileReaderTests
         for (int i = 0; i < 50; i++) Assert.Equal(Frame(i, 100 + i), pk[i].Data);
     }
 
+    [Theory]
+    [InlineData(false, 64)]       // smaller than most frames: every batch grows or ends at once
+    [InlineData(false, 333)]
+    [InlineData(false, 4096)]
+    [InlineData(true, 150)]
+    [InlineData(true, 4096)]
+    [InlineData(true, 1 << 20)]
+    public void Frames_read_in_place_stay_intact_while_later_batches_are_read(bool pcapng, int batchBytes)
+    {
+        // Batches are handed on before the next is read, as the pipeline does; the file is read straight into their
+        // buffers, so reading a batch must never write into one handed on before it.
+        byte[] bytes;
+        if (pcapng)
+        {
+            var ms = new MemoryStream();
+            var w = new PcapngWriter(ms);
+            int eth = w.AddInterface(1, 6);
+            for (int i = 0; i < 300; i++) w.Write(eth, 1700000000 + i, Frame(i, 40 + i * 7 % 500));
+            bytes = ms.ToArray();
+        }
+        else
+        {
+            var ms = new MemoryStream();
+            using (var w = new PcapWriter(ms, 1, false, false))
+                for (int i = 0; i < 300; i++) w.Write(1700000000 + i, Frame(i, 40 + i * 7 % 500));
+            bytes = ms.ToArray();
+        }
+        using var r = CaptureFileReader.FromStream("x", new MemoryStream(bytes));
+        var handedOn = new List<PacketBatch>();
+        while (true)
+        {
+            var b = new PacketBatch(batchBytes, 16);
+            bool more = r.ReadBatch(b);
+            if (b.Count > 0) handedOn.Add(b);
+            if (!more) break;
+        }
+        Assert.Null(r.Fault);
+        var frames = handedOn.SelectMany(b => Enumerable.Range(0, b.Count).Select(i => b.Data(b.Records[i]).ToArray())).ToList();
+        Assert.Equal(300, frames.Count);
+        for (int i = 0; i < 300; i++) Assert.Equal(Frame(i, 40 + i * 7 % 500), frames[i]);
+    }
+
+    [Fact]
+    public void A_batch_that_already_holds_frames_gets_the_next_ones_copied_after_them()
+    {
+        var bytes = Pcap(false, false, 30, 100);
+        using var r = CaptureFileReader.FromStream("x.pcap", new MemoryStream(bytes));
+        var first = new PacketBatch(1 << 20, 10);
+        Assert.True(r.ReadBatch(first));                  // read in place: its records are full after 10
+        var other = new PacketBatch(1 << 20, 64);
+        other.Add(0, 3, 3, 1, 0).Fill(7);                 // a frame of its own
+        Assert.True(r.ReadBatch(other));
+        Assert.False(r.ReadBatch(other));                 // end of file
+        Assert.Equal(10, first.Count);
+        Assert.Equal(21, other.Count);
+        for (int i = 0; i < 10; i++) Assert.Equal(Frame(i, 100 + i), first.Data(first.Records[i]).ToArray());
+        Assert.Equal(new byte[] { 7, 7, 7 }, other.Data(other.Records[0]).ToArray());
+        for (int i = 0; i < 20; i++) Assert.Equal(Frame(10 + i, 110 + i), other.Data(other.Records[1 + i]).ToArray());
+    }
+
     [Fact]
     public void Corpus_pcapng_with_two_interfaces_reads_both_link_types()
     {

@@ -18,6 +18,9 @@ public static class SpecStore
           operations integer, warnings varchar, content blob, imported_at timestamp)
         """;
 
+    /// <summary>Whether specs were imported, so the inventory is to be judged against them.</summary>
+    public static bool Any(SensorDatabase db) => Convert.ToInt64(db.Scalar("select count(*) from specs")) > 0;
+
     /// <summary>Loads every spec file of a directory (or one file) and stores it, replacing an earlier import of the same path.</summary>
     public static SpecImport Import(SensorDatabase db, string path, DateTime now)
     {

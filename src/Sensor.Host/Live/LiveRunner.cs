@@ -176,7 +176,7 @@ public sealed class LiveRunner : IAsyncDisposable
             var now = _time.GetUtcNow().UtcDateTime;
             TrafficFindingsStore.Evaluate(_db!, _runId, _evidence.Values, Rules, now);
             // The user's specs judge the inventory as it stands, as after a replay.
-            if (Convert.ToInt64(_db!.Scalar("select count(*) from specs")) > 0) SpecStore.Evaluate(_db, now);
+            if (SpecStore.Any(_db!)) SpecStore.Evaluate(_db!, now);
         }
         catch (Exception e) when (!final)
         {

@@ -102,7 +102,7 @@ public sealed class ReplayRunner
                 string.Join(",", r.LinkTypes), r.Fault?.Offset, r.Fault?.Reason ?? r.FormatError)));
             db.EndRun(runId, now, txns);
             // Asked here, while the database is open, rather than by reopening it afterwards.
-            specsStored = Convert.ToInt64(db.Scalar("select count(*) from specs")) > 0;
+            specsStored = SpecStore.Any(db);
             BeforeClose?.Invoke(db.Connection, runId);
             db.Dispose();
         }

@@ -124,6 +124,7 @@ public sealed class CaptureFileReader : IDisposable
     /// </summary>
     private bool Ensure(int n)
     {
+        _noRoom = false;
         if (_end - _start >= n) return true;
         if (_eof) return false;
         if (_inPlace is { Count: > 0 })
@@ -194,18 +195,17 @@ public sealed class CaptureFileReader : IDisposable
 
     private Step NextPcap(PacketBatch batch)
     {
-        _noRoom = false;
         if (AtEnd()) return _noRoom ? Step.Full : Step.End;
         long off = Position;
         int rh = _recordHeader;
-        if (!Ensure(rh)) return _noRoom ? Step.Full : SetFault(off, $"truncated record header ({_end - _start} of {rh} bytes)");
+        if (!Ensure(rh)) return Missing(off, $"truncated record header ({_end - _start} of {rh} bytes)");
         var h = _buf.AsSpan(_start, rh);
         long sec = U32(h), frac = U32(h[4..]);
         int incl = (int)Math.Min(U32(h[8..]), int.MaxValue), orig = (int)Math.Min(U32(h[12..]), int.MaxValue);
         int limit = Math.Max(MaxFrame, _snapLen > 0 && _snapLen <= MaxPcapngBlock ? _snapLen : 0);
         if (incl > limit) return SetFault(off, $"impossible record length {incl} (limit {limit})");
-        if (_inPlace == null && incl > batch.Free && batch.Count > 0) return Step.Full;
-        if (!Ensure(rh + incl)) return _noRoom ? Step.Full : SetFault(off, $"truncated record: {incl} bytes announced, {_end - _start - rh} present");
+        if (!CopyFits(batch, incl)) return Step.Full;
+        if (!Ensure(rh + incl)) return Missing(off, $"truncated record: {incl} bytes announced, {_end - _start - rh} present");
         Add(batch, Timestamp.FromUnix(sec, frac, _fracPerSecond), _start + rh, incl, orig, _linkType, off);
         _start += rh + incl;
         Packets++;
@@ -214,10 +214,9 @@ public sealed class CaptureFileReader : IDisposable
 
     private Step NextPcapng(PacketBatch batch)
     {
-        _noRoom = false;
         if (AtEnd()) return _noRoom ? Step.Full : Step.End;
         long off = Position;
-        if (!Ensure(12)) return _noRoom ? Step.Full : SetFault(off, $"truncated block header ({_end - _start} bytes)");
+        if (!Ensure(12)) return Missing(off, $"truncated block header ({_end - _start} bytes)");
         uint type = BinaryPrimitives.ReadUInt32LittleEndian(_buf.AsSpan(_start));
         if (type == 0x0A0D0D0A)
         {
@@ -232,7 +231,7 @@ public sealed class CaptureFileReader : IDisposable
         uint totalU = U32(_buf.AsSpan(_start + 4));
         if (totalU < 12 || totalU % 4 != 0 || totalU > MaxPcapngBlock) return SetFault(off, $"impossible block length {totalU}");
         int total = (int)totalU;
-        if (!Ensure(total)) return _noRoom ? Step.Full : SetFault(off, $"truncated block: {total} bytes announced, {_end - _start} present");
+        if (!Ensure(total)) return Missing(off, $"truncated block: {total} bytes announced, {_end - _start} present");
         var block = _buf.AsSpan(_start, total);
         var body = block[8..(total - 4)];
         Step step = Step.Skipped;
@@ -271,7 +270,7 @@ public sealed class CaptureFileReader : IDisposable
                     int cap = (int)Math.Min(U32(body[12..]), int.MaxValue), orig = (int)Math.Min(U32(body[16..]), int.MaxValue);
                     if (cap > body.Length - 20) return SetFault(off, $"packet length {cap} exceeds its block");
                     if (ifId >= (uint)_ifaces.Count) return SetFault(off, $"packet refers to undefined interface {ifId}");
-                    if (_inPlace == null && cap > batch.Free && batch.Count > 0) return Step.Full;
+                    if (!CopyFits(batch, cap)) return Step.Full;
                     var ifc = _ifaces[(int)ifId];
                     Add(batch, IfaceTime(ifc, tsRaw), _start + 8 + 20, cap, orig, ifc.LinkType, off);
                     Packets++;
@@ -286,7 +285,7 @@ public sealed class CaptureFileReader : IDisposable
                     int orig = (int)Math.Min(U32(body), int.MaxValue);
                     int cap = Math.Min(orig, body.Length - 4);
                     if (ifc.SnapLen > 0) cap = Math.Min(cap, ifc.SnapLen);
-                    if (_inPlace == null && cap > batch.Free && batch.Count > 0) return Step.Full;
+                    if (!CopyFits(batch, cap)) return Step.Full;
                     Add(batch, 0, _start + 8 + 4, cap, orig, ifc.LinkType, off);
                     Packets++;
                     step = Step.Added;
@@ -296,6 +295,13 @@ public sealed class CaptureFileReader : IDisposable
         _start += total;
         return step;
     }
+
+    /// <summary>Bytes a record needs are not there: the batch's buffer is full (the next batch goes on), or the file ends.</summary>
+    private Step Missing(long offset, string reason) => _noRoom ? Step.Full : SetFault(offset, reason);
+
+    /// <summary>Whether a frame of <paramref name="length"/> bytes can go into the batch: always when it is read in place
+    /// (Ensure found the room), otherwise when the copy fits or the batch is empty (which then grows).</summary>
+    private bool CopyFits(PacketBatch batch, int length) => _inPlace != null || length <= batch.Free || batch.Count == 0;
 
     /// <summary>A frame at <paramref name="at"/> in _buf: pointed to when the batch reads in place, copied otherwise.</summary>
     private void Add(PacketBatch batch, long ts, int at, int length, int orig, int linkType, long fileOffset)

@@ -222,6 +222,12 @@ public sealed class HttpTransaction
     public byte[]? RedactedRequestHeaders, RedactedResponseHeaders;
     /// <summary>The service (Host, else server ip:port) as the analyzers name it, set by the first analyzer that needs it.</summary>
     public string? Service;
+    /// <summary>
+    /// The endpoint shape key of the path <see cref="ShapePath"/> (ids folded), set by the first analyzer that
+    /// works it out and reused by the others while they ask for the same path.
+    /// </summary>
+    public string? ShapePath, ShapeKey;
+    public int[]? ShapePositions;
 
     public string Method => Request.Method;
     public string Uri => Request.Target;

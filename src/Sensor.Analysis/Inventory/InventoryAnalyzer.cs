@@ -120,7 +120,7 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         public void OnTransaction(HttpTransaction t)
         {
             var service = ServiceOf(t);
-            var (shapeKey, positions) = _keys.Get(t.StoredPath);
+            var (shapeKey, positions) = _keys.Get(t, t.StoredPath);
             var sk = (service, t.Method, shapeKey);
             if (!Shapes.TryGetValue(sk, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
                 Shapes[sk] = shape = new EndpointShape { Service = service, Method = t.Method, Key = shapeKey, SamplePath = t.StoredPath };
@@ -166,6 +166,15 @@ public sealed record InventoryLimits
 public sealed class ShapeKeyCache
 {
     private readonly Dictionary<string, (string Key, int[] Positions)> _keys = new(StringComparer.Ordinal);
+
+    /// <summary>The shape key of <paramref name="path"/> of <paramref name="t"/>: worked out once per transaction, whichever analyzer asks first.</summary>
+    public (string Key, int[] Positions) Get(HttpTransaction t, string path)
+    {
+        if (ReferenceEquals(t.ShapePath, path)) return (t.ShapeKey!, t.ShapePositions!);
+        var k = Get(path);
+        (t.ShapePath, t.ShapeKey, t.ShapePositions) = (path, k.Key, k.Positions);
+        return k;
+    }
 
     public (string Key, int[] Positions) Get(string path)
     {

@@ -90,7 +90,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
         public void OnTransaction(HttpTransaction t)
         {
             var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
-            var (key, positions) = _keys.Get(t.StoredPath);
+            var (key, positions) = _keys.Get(t, t.StoredPath);
             if (!ByShape.TryGetValue((service, t.Method, key), out var ev))
             {
                 if (ByShape.Count >= MaxShapesPerWorker) return;

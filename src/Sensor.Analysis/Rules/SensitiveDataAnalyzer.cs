@@ -61,7 +61,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
         {
             var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
             _hits.Clear();
-            var key = (service, t.Method, _keys.Get(t.Path).Key);
+            var key = (service, t.Method, _keys.Get(t, t.Path).Key);
             if (!_sampling.TryGetValue(key, out var sampling))
             {
                 if (_sampling.Count >= 20_000) _sampling.Clear();

@@ -54,7 +54,7 @@ public static class Redactor
             var lower = head.LowerNameAt(i);
             // Most fields are neither credentials nor where a detector found something: not even decoded.
             string? value = null, v = null;
-            if (AlwaysMasked(lower)) v = Masked(lower, value = head.ValueAt(i));
+            if (MaskOf(lower) is var mask and not Mask.None) v = Masked(mask, value = head.ValueAt(i));
             foreach (var h in hits)
                 if (h.Value.Length > 0 && h.Part == hitPart && string.Equals(h.Location, lower, StringComparison.Ordinal))
                     v = (v ?? (value ??= head.ValueAt(i))).Replace(h.Value, Masking.Preview(h.Type, h.Value), StringComparison.Ordinal);
@@ -63,31 +63,47 @@ public static class Redactor
         return changes == null ? null : head.WithValues(changes);
     }
 
-    // The same credential and cookie values come back on every request of a client: masked once per thread.
-    [ThreadStatic] private static ValueMemo<(string, UInt128), string>? t_masked;
+    private enum Mask { None, Cookie, SetCookie, Authorization, Credential }
+
+    // Lowered names come from a per-thread table (HeaderNames.Lower), so the same name is the same string:
+    // remembered by reference, which costs no hashing of the characters. Bounded against invented names.
+    [ThreadStatic] private static Dictionary<string, Mask>? t_masks;
 
     /// <summary>Credential headers and cookies: their values are masked whether or not a detector found anything.</summary>
-    private static bool AlwaysMasked(string lower) =>
-        lower is "set-cookie" or "cookie" || HeaderRoles.Of(lower) is HeaderRole.Authorization or HeaderRole.Credential;
-
-    /// <summary>The masked form of a value of an <see cref="AlwaysMasked"/> header.</summary>
-    private static string Masked(string lower, string value)
+    private static Mask MaskOf(string lower)
     {
-        bool cookie = lower is "set-cookie" or "cookie";
-        var memo = t_masked ??= new(2 << 20);   // the masked tokens and cookies of tens of thousands of clients
-        var key = (lower, Digest.Of(value));
-        if (memo.TryGet(key, out var m)) return m;
-        m = cookie ? Cookies(value, lower == "set-cookie")
-            : HeaderRoles.Of(lower) is HeaderRole.Authorization ? Authorization(value) : Masking.Preview(SensitiveTypes.ApiKey, value);
-        memo.Add(key, m, 8 + m.Length);
+        var known = t_masks ??= new(ReferenceEqualityComparer.Instance);
+        if (known.TryGetValue(lower, out var m)) return m;
+        m = Decide(lower);
+        if (known.Count < 4096) known[lower] = m;
         return m;
     }
 
+    private static Mask Decide(string lower) => lower switch
+    {
+        "cookie" => Mask.Cookie,
+        "set-cookie" => Mask.SetCookie,
+        _ => HeaderRoles.Of(lower) switch { HeaderRole.Authorization => Mask.Authorization, HeaderRole.Credential => Mask.Credential, _ => Mask.None },
+    };
+
+    /// <summary>
+    /// The masked form of a value of a credential header or cookie. Worked out every time rather than
+    /// remembered: it is a few string operations, cheaper than the lookup (tokens are often new on every
+    /// request), and a memo of them kept every masked token alive into the older generations for the GC.
+    /// </summary>
+    private static string Masked(Mask mask, string value) => mask switch
+    {
+        Mask.Cookie => Cookies(value, set: false),
+        Mask.SetCookie => Cookies(value, set: true),
+        Mask.Authorization => Authorization(value),
+        _ => Masking.SecretPreview(value),
+    };
+
     private static string Authorization(string value)
     {
-        var v = value.Trim();
+        var v = value.AsSpan().Trim();
         int sp = v.IndexOf(' ');
-        return sp > 0 ? v[..sp] + " " + Masking.Preview(SensitiveTypes.ApiKey, v[(sp + 1)..]) : Masking.Preview(SensitiveTypes.ApiKey, v);
+        return sp > 0 ? string.Concat(v[..sp], " ", Masking.SecretPreview(v[(sp + 1)..])) : Masking.SecretPreview(v);
     }
 
     /// <summary>Cookie values masked, names and attributes kept (Set-Cookie attributes are what the cookie rules read).</summary>
@@ -99,8 +115,8 @@ public static class Redactor
             if (set && i > 0) break;   // attributes after the first pair stay
             int eq = parts[i].IndexOf('=');
             if (eq < 0) continue;
-            var val = parts[i][(eq + 1)..].Trim();
-            parts[i] = parts[i][..(eq + 1)] + (val.Length <= 4 ? "****" : Masking.Preview(SensitiveTypes.ApiKey, val));
+            var val = parts[i].AsSpan(eq + 1).Trim();
+            parts[i] = string.Concat(parts[i].AsSpan(0, eq + 1), val.Length <= 4 ? "****" : Masking.SecretPreview(val));
         }
         return string.Join(';', parts);
     }

@@ -234,14 +234,15 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
 
         private void Jwt(EndpointEvidence ev, string value, string location, long ts, bool ok)
         {
-            var v = value.Trim();
+            // Sliced, not copied: the token is only made a string of its own when it has not been seen before.
+            var v = value.AsSpan().Trim();
             int sp = v.IndexOf(' ');
             if (sp > 0) v = v[(sp + 1)..].Trim();
-            if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.AsSpan().Count('.') != 2 || v.Length > 8192) return;
+            if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.Count('.') != 2 || v.Length > 8192) return;
             var key = Digest.Of(v);
             if (!_jwts.TryGet(key, out var facts))
             {
-                facts = JwtFacts.Decode(v);
+                facts = JwtFacts.Decode(v.ToString());
                 _jwts.Add(key, facts, 8 + (facts.Valid ? facts.SensitiveClaims.Length : 0));
             }
             if (!facts.Valid) return;

@@ -73,9 +73,20 @@ public static class Masking
             case SensitiveTypes.Jwt:
                 return v.Length >= 40 ? "eyJ…" + v[^4..] : "eyJ…";
         }
+        return SecretPreview(v);
+    }
+
+    /// <summary>
+    /// The preview of a token or key (what <see cref="Preview"/> gives for a secret without a structure of
+    /// its own), read from a span so that a slice of a header value needs no copy.
+    /// </summary>
+    public static string SecretPreview(ReadOnlySpan<char> v)
+    {
+        v = v.Trim();
+        if (v.Length == 0) return "";
         if (v.Length < 16) return "****";
         foreach (var p in Prefixes)
-            if (v.StartsWith(p, StringComparison.Ordinal) && v.Length >= p.Length + 16) return p + "…" + v[^4..];
-        return "…" + v[^4..];
+            if (v.StartsWith(p, StringComparison.Ordinal) && v.Length >= p.Length + 16) return string.Concat(p, "…", v[^4..]);
+        return string.Concat("…", v[^4..]);
     }
 }

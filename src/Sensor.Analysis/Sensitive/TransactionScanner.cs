@@ -116,7 +116,7 @@ public static class TransactionScanner
         for (int i = 0; i < head.FieldCount && !s.Full; i++)
         {
             var name = head.LowerNameAt(i);
-            if (SkipHeaders.Contains(name) || name.StartsWith("sec-", StringComparison.Ordinal) || name.StartsWith("access-control-", StringComparison.Ordinal)) continue;
+            if (Skipped(name)) continue;
             var value = head.ValueAt(i);
             if (value.Length == 0) continue;
             if (value.Length > 16384) value = value[..16384];
@@ -127,6 +127,19 @@ public static class TransactionScanner
             var found = s.Since(mark);
             memo.Add(key, found, 8 + found.Sum(h => h.Value.Length));
         }
+    }
+
+    // Lowered names come from a per-thread table (HeaderNames.Lower), so the same name is the same string:
+    // the decision is remembered by reference, without hashing the characters. Bounded against invented names.
+    [ThreadStatic] private static Dictionary<string, bool>? t_skipped;
+
+    private static bool Skipped(string lower)
+    {
+        var known = t_skipped ??= new(ReferenceEqualityComparer.Instance);
+        if (known.TryGetValue(lower, out var skip)) return skip;
+        skip = SkipHeaders.Contains(lower) || lower.StartsWith("sec-", StringComparison.Ordinal) || lower.StartsWith("access-control-", StringComparison.Ordinal);
+        if (known.Count < 4096) known[lower] = skip;
+        return skip;
     }
 
     private static void ScanHeader(string part, string cookiePart, ScanState s, string name, string value)

@@ -10,7 +10,8 @@ namespace Sensor.Analysis.Sensitive;
 /// </summary>
 internal static class Digest
 {
-    public static UInt128 Of(string value) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(value.AsSpan()));
+    public static UInt128 Of(string value) => Of(value.AsSpan());
+    public static UInt128 Of(ReadOnlySpan<char> value) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(value));
 }
 
 /// <summary>

@@ -18,12 +18,13 @@ WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 export SENSOR_KEY_FILE="$WORK/hmac.key"
 cat "$CAP" >/dev/null
 now() { date +%s.%N; }
-declare -A T RSS
+declare -A T RSS CPU
 run() {   # name, extra args
   rm -f "$WORK/$1.duckdb"*
-  /usr/bin/time -f %M -o "$WORK/rss" $SENSOR replay "$CAP" --db "$WORK/$1.duckdb" --quiet ${2:-} >/dev/null 2>"$WORK/err" &
+  /usr/bin/time -f "%M %U %S" -o "$WORK/rss" $SENSOR replay "$CAP" --db "$WORK/$1.duckdb" --quiet ${2:-} >/dev/null 2>"$WORK/err" &
   local t0; t0=$(now); wait $! || { cat "$WORK/err"; exit 1; }
-  T[$1]+="$(echo "$(now) - $t0" | bc) "; RSS[$1]+="$(tail -1 "$WORK/rss") "
+  local rss user sys; read -r rss user sys < <(tail -1 "$WORK/rss")
+  T[$1]+="$(echo "$(now) - $t0" | bc) "; RSS[$1]+="$rss "; CPU[$1]+="$(echo "$user + $sys" | bc) "
 }
 for i in $(seq 1 "$RUNS"); do
   run base "--no-inventory --no-findings"
@@ -33,10 +34,13 @@ for i in $(seq 1 "$RUNS"); do
 done
 median() { printf '%s\n' $@ | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 B=$(median ${T[base]}); I=$(median ${T[inventory]}); A=$(median ${T[all]}); E=$(median ${T[export]})
+CB=$(median ${CPU[base]}); CI=$(median ${CPU[inventory]}); CA=$(median ${CPU[all]})
 printf 'capture %s, %d runs (medians)\n' "$(basename "$CAP")" "$RUNS"
-printf '  replay, no inventory, no findings  %6.2f s   peak RSS %s MiB\n' "$B" "$(( $(median ${RSS[base]} | cut -d. -f1) / 1024 ))"
-printf '  replay with inventory              %6.2f s   peak RSS %s MiB\n' "$I" "$(( $(median ${RSS[inventory]} | cut -d. -f1) / 1024 ))"
-printf '  replay with inventory + findings   %6.2f s   peak RSS %s MiB\n' "$A" "$(( $(median ${RSS[all]} | cut -d. -f1) / 1024 ))"
+# CPU time (user + system) is printed beside the wall time: on a shared machine it moves less.
+printf '  replay, no inventory, no findings  %6.2f s   cpu %6.2f s   peak RSS %s MiB\n' "$B" "$CB" "$(( $(median ${RSS[base]} | cut -d. -f1) / 1024 ))"
+printf '  replay with inventory              %6.2f s   cpu %6.2f s   peak RSS %s MiB\n' "$I" "$CI" "$(( $(median ${RSS[inventory]} | cut -d. -f1) / 1024 ))"
+printf '  replay with inventory + findings   %6.2f s   cpu %6.2f s   peak RSS %s MiB\n' "$A" "$CA" "$(( $(median ${RSS[all]} | cut -d. -f1) / 1024 ))"
 printf '  openapi export                     %6.2f s\n' "$E"
 awk -v b="$B" -v i="$I" -v e="$E" 'BEGIN { printf "  inventory + export: ratio %.2f to the plain replay (target < 1.25)\n", (i + e) / b }'
 awk -v i="$I" -v a="$A" 'BEGIN { printf "  sensitive data + rules: ratio %.2f to the replay with inventory (target < 1.30)\n", a / i }'
+awk -v b="$CB" -v i="$CI" -v a="$CA" 'BEGIN { printf "  in cpu time: inventory %.2f to the plain replay (without the export), findings %.2f to the replay with inventory\n", i / b, a / i }'

@@ -223,11 +223,10 @@ public sealed class HttpTransaction
     /// <summary>The service (Host, else server ip:port) as the analyzers name it, set by the first analyzer that needs it.</summary>
     public string? Service;
     /// <summary>
-    /// The endpoint shape key of the path <see cref="ShapePath"/> (ids folded), set by the first analyzer that
-    /// works it out and reused by the others while they ask for the same path.
+    /// The endpoint shape key of a path of this transaction (ids folded), set by the first analyzer that works
+    /// it out and reused by the others while they ask for the same path.
     /// </summary>
-    public string? ShapePath, ShapeKey;
-    public int[]? ShapePositions;
+    public (string Path, string Key, int[] Positions)? Shape;
 
     public string Method => Request.Method;
     public string Uri => Request.Target;

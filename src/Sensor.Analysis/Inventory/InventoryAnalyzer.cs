@@ -170,9 +170,9 @@ public sealed class ShapeKeyCache
     /// <summary>The shape key of <paramref name="path"/> of <paramref name="t"/>: worked out once per transaction, whichever analyzer asks first.</summary>
     public (string Key, int[] Positions) Get(HttpTransaction t, string path)
     {
-        if (ReferenceEquals(t.ShapePath, path)) return (t.ShapeKey!, t.ShapePositions!);
+        if (t.Shape is { } known && ReferenceEquals(known.Path, path)) return (known.Key, known.Positions);
         var k = Get(path);
-        (t.ShapePath, t.ShapeKey, t.ShapePositions) = (path, k.Key, k.Positions);
+        t.Shape = (path, k.Key, k.Positions);
         return k;
     }
 

@@ -65,19 +65,10 @@ public static class Redactor
 
     private enum Mask { None, Cookie, SetCookie, Authorization, Credential }
 
-    // Lowered names come from a per-thread table (HeaderNames.Lower), so the same name is the same string:
-    // remembered by reference, which costs no hashing of the characters. Bounded against invented names.
-    [ThreadStatic] private static Dictionary<string, Mask>? t_masks;
+    [ThreadStatic] private static HeaderNameMemo<Mask>? t_masks;
 
     /// <summary>Credential headers and cookies: their values are masked whether or not a detector found anything.</summary>
-    private static Mask MaskOf(string lower)
-    {
-        var known = t_masks ??= new(ReferenceEqualityComparer.Instance);
-        if (known.TryGetValue(lower, out var m)) return m;
-        m = Decide(lower);
-        if (known.Count < 4096) known[lower] = m;
-        return m;
-    }
+    private static Mask MaskOf(string lower) => (t_masks ??= new(Decide)).Of(lower);
 
     private static Mask Decide(string lower) => lower switch
     {

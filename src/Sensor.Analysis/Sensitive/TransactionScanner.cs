@@ -129,18 +129,12 @@ public static class TransactionScanner
         }
     }
 
-    // Lowered names come from a per-thread table (HeaderNames.Lower), so the same name is the same string:
-    // the decision is remembered by reference, without hashing the characters. Bounded against invented names.
-    [ThreadStatic] private static Dictionary<string, bool>? t_skipped;
+    [ThreadStatic] private static HeaderNameMemo<bool>? t_skipped;
 
-    private static bool Skipped(string lower)
-    {
-        var known = t_skipped ??= new(ReferenceEqualityComparer.Instance);
-        if (known.TryGetValue(lower, out var skip)) return skip;
-        skip = SkipHeaders.Contains(lower) || lower.StartsWith("sec-", StringComparison.Ordinal) || lower.StartsWith("access-control-", StringComparison.Ordinal);
-        if (known.Count < 4096) known[lower] = skip;
-        return skip;
-    }
+    private static bool Skipped(string lower) => (t_skipped ??= new(Skip)).Of(lower);
+
+    private static bool Skip(string lower) =>
+        SkipHeaders.Contains(lower) || lower.StartsWith("sec-", StringComparison.Ordinal) || lower.StartsWith("access-control-", StringComparison.Ordinal);
 
     private static void ScanHeader(string part, string cookiePart, ScanState s, string name, string value)
     {

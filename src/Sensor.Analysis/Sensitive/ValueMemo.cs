@@ -61,3 +61,22 @@ internal sealed class ValueMemo<TKey, TValue>(int maxChars) where TKey : notnull
         if (_current.TryAdd(key, e)) _chars += e.Chars;
     }
 }
+
+/// <summary>
+/// A decision about a lowered header name, remembered per thread (keep one in a [ThreadStatic] field). Lowered
+/// names come from a per-thread table (<see cref="Sensor.Http.HeaderNames.Lower"/>), so the same name is the same
+/// string: it is looked up by reference, without hashing its characters. Bounded: names past the bound, as
+/// hostile traffic can invent, are decided again each time.
+/// </summary>
+internal sealed class HeaderNameMemo<T>(Func<string, T> decide)
+{
+    private readonly Dictionary<string, T> _known = new(ReferenceEqualityComparer.Instance);
+
+    public T Of(string lower)
+    {
+        if (_known.TryGetValue(lower, out var d)) return d;
+        d = decide(lower);
+        if (_known.Count < 4096) _known[lower] = d;
+        return d;
+    }
+}

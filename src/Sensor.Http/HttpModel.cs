@@ -47,7 +47,7 @@ public sealed class HttpHead
     private string?[]? _names, _lowerNames, _values;
     public string NameAt(int i) => Cached(ref _names, i) ??= HttpHeadParser.Name(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
     /// <summary>The field name in lower case (the form analyzers match on).</summary>
-    public string LowerNameAt(int i) => Cached(ref _lowerNames, i) ??= HeaderNames.Lower(NameAt(i));
+    public string LowerNameAt(int i) => Cached(ref _lowerNames, i) ??= HeaderNames.Lower(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
     public string ValueAt(int i) => Cached(ref _values, i) ??= FieldValue(Fields[i]);
 
     private ref string? Cached(ref string?[]? cache, int i)
@@ -223,10 +223,11 @@ public sealed class HttpTransaction
     /// <summary>The service (Host, else server ip:port) as the analyzers name it, set by the first analyzer that needs it.</summary>
     public string? Service;
     /// <summary>
-    /// The endpoint shape key of a path of this transaction (ids folded), set by the first analyzer that works
-    /// it out and reused by the others while they ask for the same path.
+    /// The endpoint shape a path of this transaction belongs to (service, method, path with ids folded; the
+    /// analysis stage's object) and a digest of the request's host, method and that path, set by the first
+    /// analyzer that works them out and reused by the others while they ask for the same path.
     /// </summary>
-    public (string Path, string Key, int[] Positions)? Shape;
+    public (string Path, object Endpoint, UInt128 Request)? Shape;
 
     public string Method => Request.Method;
     public string Uri => Request.Target;

@@ -77,25 +77,6 @@ public static class Credentials
         || query.Contains("auth", StringComparison.OrdinalIgnoreCase) || query.Contains("sess", StringComparison.OrdinalIgnoreCase)
         || query.Contains("secret", StringComparison.OrdinalIgnoreCase) || query.Contains("jwt", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Cheap test before parsing a Cookie header: could any cookie be a session cookie (see <see cref="IsSessionCookie"/>)?</summary>
-    public static bool MayHoldSessionCookie(ReadOnlySpan<byte> cookie)
-    {
-        foreach (var needle in (ReadOnlySpan<string>)["sess", "auth", "token", "jwt", "sid"])
-            if (IndexOfIgnoreCase(cookie, needle) >= 0) return true;
-        return false;
-    }
-
-    private static int IndexOfIgnoreCase(ReadOnlySpan<byte> hay, string needle)
-    {
-        for (int i = 0; i + needle.Length <= hay.Length; i++)
-        {
-            int j = 0;
-            while (j < needle.Length && (hay[i + j] | 0x20) == needle[j]) j++;
-            if (j == needle.Length) return i;
-        }
-        return -1;
-    }
-
     /// <summary>A bearer value shaped like a JWT (three base64url parts, the first a JSON header).</summary>
     public static bool LooksLikeJwt(string value)
     {
@@ -129,6 +110,59 @@ public static class Credentials
                 if (IsCredentialQuery(name) && eq >= 0 && eq < pair.Length - 1) found.Add("apiKey-query-" + name.ToLowerInvariant());
             }
         return found;
+    }
+
+    /// <summary>What a cookie name is to the analyzers, with the strings they file it under (made once per name).</summary>
+    public sealed record CookieName(string Name, bool Session, string SchemeId, string RequestLocation);
+
+    [ThreadStatic] private static Dictionary<string, CookieName>? t_cookieNames;
+
+    /// <summary>
+    /// The cookie named <paramref name="name"/>, remembered per thread: the same few cookies come on every
+    /// request, and a lookup by the span allocates nothing. Bounded: names past the bound are made afresh.
+    /// </summary>
+    public static CookieName Cookie(ReadOnlySpan<char> name)
+    {
+        var known = t_cookieNames ??= new(StringComparer.Ordinal);
+        if (known.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var c)) return c;
+        var n = name.ToString();
+        c = new CookieName(n, IsSessionCookie(n), "apiKey-cookie-" + n, "req_cookie:" + n);
+        if (known.Count < 4096) known[n] = c;
+        return c;
+    }
+
+    /// <summary>The name=value pairs of a Cookie header as spans (names and values trimmed, empty names skipped), at most 256.</summary>
+    public static CookiePairs Pairs(string cookieHeader) => new(cookieHeader);
+
+    public ref struct CookiePairs(string header)
+    {
+        private ReadOnlySpan<char> _rest = header;
+        private int _count;
+        public ReadOnlySpan<char> Name { get; private set; }
+        public ReadOnlySpan<char> Value { get; private set; }
+        /// <summary>The pair had an '=' (a bare name has none).</summary>
+        public bool HasValue { get; private set; }
+        public readonly CookiePairs GetEnumerator() => this;
+        public readonly CookiePairs Current => this;
+
+        public bool MoveNext()
+        {
+            while (!_rest.IsEmpty && _count < 256)
+            {
+                int semi = _rest.IndexOf(';');
+                var part = semi < 0 ? _rest : _rest[..semi];
+                _rest = semi < 0 ? default : _rest[(semi + 1)..];
+                int eq = part.IndexOf('=');
+                var name = (eq < 0 ? part : part[..eq]).Trim();
+                if (name.IsEmpty) continue;
+                _count++;
+                Name = name;
+                HasValue = eq >= 0;
+                Value = eq < 0 ? default : part[(eq + 1)..].Trim();
+                return true;
+            }
+            return false;
+        }
     }
 
     public static IEnumerable<string> CookieNames(string cookieHeader)

@@ -32,14 +32,14 @@ public sealed class BodyStats
     public int Boost { get; set; }
 
     /// <summary>
-    /// Every body is learned until 32 were, then one in 8, then one in 64 as the schema settles; a body that
-    /// brings a new property makes the next 32 count again. Counts stay consistent (required-ness is a
+    /// Every body is learned until 32 were, then one in 8 until 128, then one in 64 as the schema settles; a body
+    /// that brings a new property makes the next 32 count again (8 past 128). Counts stay consistent (required-ness is a
     /// ratio over learned bodies), and a steady high-rate endpoint costs little.
     /// </summary>
     public bool ShouldLearn()
     {
         if (Boost > 0) { Boost--; return true; }
-        long interval = Learned < 32 ? 1 : Learned < 256 ? 8 : 64;
+        long interval = Learned < 32 ? 1 : Learned < 128 ? 8 : 64;
         return Count % interval == 0;
     }
 
@@ -95,14 +95,14 @@ public sealed class EndpointShape
     public int Boost { get; set; }
 
     /// <summary>
-    /// Every request is learned in full until 128 were, then one in 16 until 1024, then one in 64: a steady
-    /// high-rate endpoint then costs little, and counts stay consistent because presence is a ratio over the
-    /// sampled requests. A request with a new parameter makes the next 64 count again.
+    /// Every request is learned in full until 128 were, then one in 16 until 256 (some 2,000 requests in), then
+    /// one in 128: a steady high-rate endpoint then costs little, and counts stay consistent because presence is
+    /// a ratio over the sampled requests. A request with a new parameter makes the next 64 count again (16 past 256).
     /// </summary>
     public bool ShouldSample()
     {
         if (Boost > 0) { Boost--; return true; }
-        long interval = Sampled < 128 ? 1 : Sampled < 1024 ? 16 : 64;
+        long interval = Sampled < 128 ? 1 : Sampled < 256 ? 16 : 128;
         return Requests % interval == 0;
     }
     public long FirstSeen { get; set; } = long.MaxValue;

@@ -54,7 +54,7 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         return a;
     }
 
-    private readonly List<(Dictionary<(string, string, string), PathObservation>, Dictionary<(string, string, string), EndpointShape>)> _handed = [];
+    private readonly List<(Dictionary<UInt128, PathObservation>, Dictionary<EndpointRef, EndpointShape>)> _handed = [];
 
     /// <summary>
     /// Live capture: what the workers learned since the previous checkpoint (they hand it over at a checkpoint
@@ -62,16 +62,35 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
     /// </summary>
     public (IReadOnlyCollection<PathObservation> Observations, IReadOnlyCollection<EndpointShape> Shapes) TakeCheckpoint()
     {
-        List<(Dictionary<(string, string, string), PathObservation>, Dictionary<(string, string, string), EndpointShape>)> parts;
+        List<(Dictionary<UInt128, PathObservation>, Dictionary<EndpointRef, EndpointShape>)> parts;
         lock (_handed) { parts = [.. _handed]; _handed.Clear(); }
         var obs = new Dictionary<(string, string, string), PathObservation>();
         var shapes = new Dictionary<(string, string, string), EndpointShape>();
         foreach (var (p, sh) in parts)
         {
-            foreach (var (k, o) in p) { if (obs.TryGetValue(k, out var have)) have.Merge(o); else obs[k] = o; }
-            foreach (var (k, o) in sh) { if (shapes.TryGetValue(k, out var have)) have.Merge(o); else shapes[k] = o; }
+            MergeInto(obs, p.Values);
+            MergeInto(shapes, sh.Values);
         }
         return (obs.Values, shapes.Values);
+    }
+
+    // Workers' tables are keyed by reference; across workers (and references) the same endpoint merges by value.
+    private static void MergeInto(Dictionary<(string, string, string), PathObservation> all, IEnumerable<PathObservation> part)
+    {
+        foreach (var o in part)
+        {
+            var k = (o.Service, o.Method, o.Path);
+            if (all.TryGetValue(k, out var have)) have.Merge(o); else all[k] = o;
+        }
+    }
+
+    private static void MergeInto(Dictionary<(string, string, string), EndpointShape> all, IEnumerable<EndpointShape> part)
+    {
+        foreach (var o in part)
+        {
+            var k = (o.Service, o.Method, o.Key);
+            if (all.TryGetValue(k, out var have)) have.Merge(o); else all[k] = o;
+        }
     }
 
     /// <summary>All workers' observations merged (call after the pipeline completed).</summary>
@@ -79,11 +98,7 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
     {
         var all = new Dictionary<(string, string, string), PathObservation>();
         lock (_parts)
-            foreach (var part in _parts)
-                foreach (var (k, o) in part.Paths)
-                {
-                    if (all.TryGetValue(k, out var have)) have.Merge(o); else all[k] = o;
-                }
+            foreach (var part in _parts) MergeInto(all, part.Paths.Values);
         return all.Values;
     }
 
@@ -92,11 +107,7 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
     {
         var all = new Dictionary<(string, string, string), EndpointShape>();
         lock (_parts)
-            foreach (var part in _parts)
-                foreach (var (k, o) in part.Shapes)
-                {
-                    if (all.TryGetValue(k, out var have)) have.Merge(o); else all[k] = o;
-                }
+            foreach (var part in _parts) MergeInto(all, part.Shapes.Values);
         return all.Values;
     }
 
@@ -105,8 +116,10 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
 
     private sealed class Analyzer(InventoryAnalyzerFactory f) : IHttpAnalyzer
     {
-        public Dictionary<(string, string, string), PathObservation> Paths = [];
-        public Dictionary<(string, string, string), EndpointShape> Shapes = [];
+        // Keyed by the request digest (host as sent, method, path): requests whose hosts differ only in case are
+        // two entries here and one once merged by value.
+        public Dictionary<UInt128, PathObservation> Paths = [];
+        public Dictionary<EndpointRef, EndpointShape> Shapes = new(ReferenceEqualityComparer.Instance);
         private readonly ShapeLearner _learner = new();
 
         public void Checkpoint()
@@ -114,29 +127,28 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
             if (Paths.Count == 0 && Shapes.Count == 0) return;
             lock (f._handed) f._handed.Add((Paths, Shapes));
             Paths = [];
-            Shapes = [];
+            Shapes = new(ReferenceEqualityComparer.Instance);
         }
 
         public void OnTransaction(HttpTransaction t)
         {
-            var service = ServiceOf(t);
-            var (shapeKey, positions) = _keys.Get(t, t.StoredPath);
-            var sk = (service, t.Method, shapeKey);
-            if (!Shapes.TryGetValue(sk, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
-                Shapes[sk] = shape = new EndpointShape { Service = service, Method = t.Method, Key = shapeKey, SamplePath = t.StoredPath };
-            var schemes = shape != null ? _learner.Learn(shape, t, positions) : Credentials.Schemes(t.Request, t.Query);
+            var path = t.StoredPath;
+            var (ep, request) = ShapeKeys.Resolve(t, path);
+            if (!Shapes.TryGetValue(ep, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
+                Shapes[ep] = shape = new EndpointShape { Service = ep.Service, Method = ep.Method, Key = ep.Key, SamplePath = path };
+            var schemes = shape != null ? _learner.Learn(shape, t, ep.Positions) : Credentials.Schemes(t.Request, t.Query);
             if (shape == null) f._shapesDropped.Inc();
 
-            var key = (service, t.Method, t.StoredPath);
-            if (!Paths.TryGetValue(key, out var o))
+            if (!Paths.TryGetValue(request, out var o))
             {
-                if (Paths.Count < f._limits.MaxPathsPerWorker) Paths[key] = o = new PathObservation { Service = service, Method = t.Method, Path = t.StoredPath };
+                if (Paths.Count < f._limits.MaxPathsPerWorker) Paths[request] = o = new PathObservation { Service = ep.Service, Method = ep.Method, Path = path };
                 else if (shape != null)
                 {
                     // Table full: count under the shape's sample path, which resolves to the same endpoint.
                     f._pathsFolded.Inc();
-                    key = (service, t.Method, shape.SamplePath);
-                    if (!Paths.TryGetValue(key, out o)) Paths[key] = o = new PathObservation { Service = service, Method = t.Method, Path = shape.SamplePath };
+                    var sample = ShapeKeys.Digest(ep.Service, ep.Method, shape.SamplePath);
+                    if (!Paths.TryGetValue(sample, out o))
+                        Paths[sample] = o = new PathObservation { Service = ep.Service, Method = ep.Method, Path = shape.SamplePath };
                 }
                 else return;
             }
@@ -149,10 +161,10 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         }
 
         public void Complete() { }
-
-        private readonly ShapeKeyCache _keys = new();
     }
 }
+
+
 
 public sealed record InventoryLimits
 {
@@ -162,27 +174,76 @@ public sealed record InventoryLimits
     public int MaxShapesPerWorker { get; init; } = 20_000;
 }
 
-/// <summary>Shape keys of concrete paths, worked out once per worker: paths repeat (the same ids are fetched again and again).</summary>
-public sealed class ShapeKeyCache
+/// <summary>
+/// One endpoint shape of one service: service + method + shape key (the path with id-like segments folded),
+/// and where the folded segments are. One instance per distinct triple on a thread, so the analyzers key
+/// their per-endpoint tables by reference (<see cref="ReferenceEqualityComparer"/>) instead of hashing three
+/// strings each.
+/// </summary>
+public sealed class EndpointRef
 {
-    private readonly Dictionary<string, (string Key, int[] Positions)> _keys = new(StringComparer.Ordinal);
+    public required string Service, Method, Key;
+    public required int[] Positions;
+    public (string, string, string) Triple => (Service, Method, Key);
+}
 
-    /// <summary>The shape key of <paramref name="path"/> of <paramref name="t"/>: worked out once per transaction, whichever analyzer asks first.</summary>
-    public (string Key, int[] Positions) Get(HttpTransaction t, string path)
+/// <summary>
+/// The endpoint references of requests, worked out once per thread: (Host as sent, method, concrete path)
+/// repeat (the same ids are fetched again and again), and the analyzers of a worker run on its thread. Both
+/// tables are bounded; past the bound they start over, which only costs the recomputation (a new reference
+/// for a triple seen before is merged by value where it matters).
+/// </summary>
+public static class ShapeKeys
+{
+    [ThreadStatic] private static Dictionary<UInt128, EndpointRef>? t_requests;
+    [ThreadStatic] private static Dictionary<(string, string, string), EndpointRef>? t_endpoints;
+    [ThreadStatic] private static System.IO.Hashing.XxHash128? t_hash;
+    // Seeded per process: nobody can craft two requests whose digests collide.
+    private static readonly long Seed = Random.Shared.NextInt64();
+
+    /// <summary>The endpoint of <paramref name="path"/> of <paramref name="t"/>: resolved once per transaction, whichever analyzer asks first.</summary>
+    public static EndpointRef Of(HttpTransaction t, string path) => Resolve(t, path).Endpoint;
+
+    /// <summary>
+    /// The endpoint of <paramref name="path"/> of <paramref name="t"/> and a 128-bit digest of (host as sent,
+    /// method, path), which keys per-request tables without hashing or comparing their strings again.
+    /// </summary>
+    public static (EndpointRef Endpoint, UInt128 Request) Resolve(HttpTransaction t, string path)
     {
-        if (t.Shape is { } known && ReferenceEquals(known.Path, path)) return (known.Key, known.Positions);
-        var k = Get(path);
-        t.Shape = (path, k.Key, k.Positions);
-        return k;
+        if (t.Shape is { } known && ReferenceEquals(known.Path, path) && known.Endpoint is EndpointRef r) return (r, known.Request);
+        // One lookup for a request seen before, by a digest of the Host as sent (no lowering), the method and the path:
+        // comparing the strings of a hit cost more than the hashing, as the stored ones are cold in memory.
+        var host = t.Host;
+        var digest = Digest(string.IsNullOrEmpty(host) ? t.Service ??= InventoryAnalyzerFactory.ServiceOf(t) : host, t.Method, path);
+        var requests = t_requests ??= [];
+        if (!requests.TryGetValue(digest, out r!))
+        {
+            var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
+            var positions = new List<int>();
+            var key = EndpointShape.ShapeKey(path, positions);
+            var endpoints = t_endpoints ??= [];
+            if (!endpoints.TryGetValue((service, t.Method, key), out r!))
+            {
+                if (endpoints.Count >= 65536) endpoints.Clear();
+                endpoints[(service, t.Method, key)] = r = new EndpointRef { Service = service, Method = t.Method, Key = key, Positions = positions.Count == 0 ? [] : positions.ToArray() };
+            }
+            if (requests.Count >= 65536) requests.Clear();   // bounded: a flood of unique paths only costs the recomputation
+            requests[digest] = r;
+        }
+        t.Service ??= r.Service;
+        t.Shape = (path, r, digest);
+        return (r, digest);
     }
 
-    public (string Key, int[] Positions) Get(string path)
+    public static UInt128 Digest(string service, string method, string path)
     {
-        if (_keys.TryGetValue(path, out var k)) return k;
-        var positions = new List<int>();
-        k = (EndpointShape.ShapeKey(path, positions), positions.Count == 0 ? [] : positions.ToArray());
-        if (_keys.Count >= 65536) _keys.Clear();   // bounded: a flood of unique paths only costs the recomputation
-        _keys[path] = k;
-        return k;
+        var h = t_hash ??= new System.IO.Hashing.XxHash128(Seed);
+        h.Reset();
+        Span<int> lengths = [service.Length, method.Length, path.Length];
+        h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(lengths));
+        h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(service.AsSpan()));
+        h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(method.AsSpan()));
+        h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(path.AsSpan()));
+        return h.GetCurrentHashAsUInt128();
     }
 }

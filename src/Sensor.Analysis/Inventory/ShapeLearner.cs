@@ -12,7 +12,6 @@ public sealed class ShapeLearner
 {
     private readonly HashSet<string> _schemes = [];
     private readonly List<string> _seen = [];
-    private readonly Dictionary<string, (string, HeaderRole)> _lower = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Learns from <paramref name="t"/>; returns the credential schemes it carried (a reused set). Counts,
@@ -50,8 +49,8 @@ public sealed class ShapeLearner
         _seen.Clear();
         for (int i = 0; i < req.FieldCount; i++)
         {
-            var (lower, role) = Lower(req.NameAt(i));
-            switch (role)
+            var lower = req.LowerNameAt(i);
+            switch (HeaderRoles.OfLowered(lower))
             {
                 case HeaderRole.Authorization:
                     var auth = req.ValueBytesAt(i);
@@ -60,7 +59,10 @@ public sealed class ShapeLearner
                     continue;
                 case HeaderRole.Credential: _schemes.Add(CredentialId(lower)); continue;
                 case HeaderRole.Cookie:
-                    if (detail || Credentials.MayHoldSessionCookie(req.ValueBytesAt(i))) Cookies(shape, req.ValueAt(i), rejected, detail);
+                    if (detail) Cookies(shape, req.ValueAt(i), rejected);
+                    else
+                        foreach (var c in Credentials.Pairs(req.ValueAt(i)))
+                            if (c.Name.Length <= 128 && Credentials.Cookie(c.Name) is { Session: true } session) _schemes.Add(session.SchemeId);
                     continue;
                 case HeaderRole.Transport: continue;
             }
@@ -109,7 +111,7 @@ public sealed class ShapeLearner
             rs.HeaderSamples++;
             for (int i = 0; i < resp.FieldCount && rs.Headers.Count < 64; i++)
             {
-                var lower = Lower(resp.NameAt(i)).Lower;
+                var lower = resp.LowerNameAt(i);
                 rs.Headers[lower] = rs.Headers.GetValueOrDefault(lower) + 1;
             }
             var media = BodyShapes.MediaType(resp.ContentType);
@@ -118,7 +120,7 @@ public sealed class ShapeLearner
         }
         if (t.Sensitive is { Count: > 0 } tags) MarkSensitive(shape, t, tags, rs);
         // A parameter never seen before: look closely at the next requests too.
-        if (shape.Query.Count + shape.Header.Count + shape.Cookie.Count != known && shape.Sampled > 1) shape.Boost = 64;
+        if (shape.Query.Count + shape.Header.Count + shape.Cookie.Count != known && shape.Sampled > 1) shape.Boost = shape.Sampled < 256 ? 64 : 16;
         return _schemes;
     }
 
@@ -205,20 +207,18 @@ public sealed class ShapeLearner
         long created = SchemaNode.CreatedOnThisThread;
         if (!BodyShapes.Add(bs.Schema, media, contentType, body.Content)) { bs.Unparsed++; return; }
         bs.Learned++;
-        if (SchemaNode.CreatedOnThisThread != created && bs.Learned > 1) bs.Boost = 32;
+        if (SchemaNode.CreatedOnThisThread != created && bs.Learned > 1) bs.Boost = bs.Learned < 128 ? 32 : 8;
     }
 
-    private void Cookies(EndpointShape shape, string header, bool rejected, bool detail)
+    private void Cookies(EndpointShape shape, string header, bool rejected)
     {
-        foreach (var part in header.Split(';'))
+        foreach (var c in Credentials.Pairs(header))
         {
-            int eq = part.IndexOf('=');
-            var name = (eq < 0 ? part : part[..eq]).Trim();
-            if (name.Length == 0 || name.Length > 128) continue;
-            if (Credentials.IsSessionCookie(name)) { _schemes.Add("apiKey-cookie-" + name); continue; }
-            if (!detail) continue;
-            if (shape.Cookie.Count >= 64 && !shape.Cookie.ContainsKey(name)) continue;
-            Param(shape.Cookie, name, rejected, eq < 0 ? "" : part[(eq + 1)..].Trim());
+            if (c.Name.Length > 128) continue;
+            var cookie = Credentials.Cookie(c.Name);
+            if (cookie.Session) { _schemes.Add(cookie.SchemeId); continue; }
+            if (shape.Cookie.Count >= 64 && !shape.Cookie.ContainsKey(cookie.Name)) continue;
+            Param(shape.Cookie, cookie.Name, rejected, c.Value.ToString());
         }
     }
 
@@ -252,15 +252,6 @@ public sealed class ShapeLearner
         else ps.Values.AddText(Encoding.UTF8.GetString(value));
     }
 
-    /// <summary>Lower-case name and role of a header, cached per worker (names repeat on every request).</summary>
-    private (string Lower, HeaderRole Role) Lower(string name)
-    {
-        if (_lower.TryGetValue(name, out var l)) return l;
-        var lower = HeaderNames.Lower(name);
-        l = (lower, HeaderRoles.Of(lower));
-        if (_lower.Count < 4096) _lower[name] = l;
-        return l;
-    }
 }
 
 public enum HeaderRole { Parameter, Standard, Transport, Cookie, Authorization, Credential }
@@ -289,6 +280,11 @@ public static class HeaderRoles
 
     // Asked for every field of every message by several analyzers; the answer depends on the name only.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, HeaderRole> Known = new(StringComparer.Ordinal);
+
+    [ThreadStatic] private static Sensitive.HeaderNameMemo<HeaderRole>? t_roles;
+
+    /// <summary>The role of a header name lowered by <see cref="HttpHead.LowerNameAt"/> (remembered by reference, per thread).</summary>
+    public static HeaderRole OfLowered(string lower) => (t_roles ??= new(Of)).Of(lower);
 
     public static HeaderRole Of(string lower)
     {

@@ -9,7 +9,22 @@ public sealed class EndpointEvidence
     public string Service = "", Method = "", Key = "", SamplePath = "";
     public long Requests, FirstSeen = long.MaxValue, LastSeen = long.MinValue;
     /// <summary>Per rule id + location: occurrences, with first/last packet time and a redacted example.</summary>
-    public readonly Dictionary<(string Rule, string Location), Hit> Hits = [];
+    public readonly Dictionary<(string Rule, string Location), Hit> Hits = new(RuleLocation.Comparer);
+
+    /// <summary>
+    /// Rule ids are literals and locations are made once per name, so keys mostly arrive as the same strings:
+    /// compared by reference first, and hashed on their lengths and a few characters rather than in full
+    /// (this runs several times per request). The table is bounded (256), so colliding keys cost little.
+    /// </summary>
+    private sealed class RuleLocation : IEqualityComparer<(string Rule, string Location)>
+    {
+        public static readonly RuleLocation Comparer = new();
+        public bool Equals((string Rule, string Location) a, (string Rule, string Location) b) =>
+            (ReferenceEquals(a.Rule, b.Rule) || string.Equals(a.Rule, b.Rule, StringComparison.Ordinal))
+            && (ReferenceEquals(a.Location, b.Location) || string.Equals(a.Location, b.Location, StringComparison.Ordinal));
+        public int GetHashCode((string Rule, string Location) k) => HashCode.Combine(k.Rule.Length, k.Rule.Length > 0 ? k.Rule[^1] : '\0',
+            k.Location.Length, k.Location.Length > 0 ? k.Location[^1] : '\0', k.Location.Length > 12 ? k.Location[12] : '\0');
+    }
 
     public sealed class Hit
     {

@@ -97,18 +97,32 @@ public static class Redactor
         return sp > 0 ? string.Concat(v[..sp], " ", Masking.SecretPreview(v[(sp + 1)..])) : Masking.SecretPreview(v);
     }
 
+    [ThreadStatic] private static System.Text.StringBuilder? t_cookies;
+
     /// <summary>Cookie values masked, names and attributes kept (Set-Cookie attributes are what the cookie rules read).</summary>
     private static string Cookies(string header, bool set)
     {
-        var parts = header.Split(';');
-        for (int i = 0; i < parts.Length; i++)
+        var sb = (t_cookies ??= new(256)).Clear();
+        var rest = header.AsSpan();
+        for (int i = 0; ; i++)
         {
-            if (set && i > 0) break;   // attributes after the first pair stay
-            int eq = parts[i].IndexOf('=');
-            if (eq < 0) continue;
-            var val = parts[i].AsSpan(eq + 1).Trim();
-            parts[i] = string.Concat(parts[i].AsSpan(0, eq + 1), val.Length <= 4 ? "****" : Masking.SecretPreview(val));
+            int semi = rest.IndexOf(';');
+            var part = semi < 0 ? rest : rest[..semi];
+            int eq = part.IndexOf('=');
+            if (eq < 0 || set && i > 0) sb.Append(part);   // attributes after the first pair stay
+            else
+            {
+                var val = part[(eq + 1)..].Trim();
+                sb.Append(part[..(eq + 1)]);
+                if (val.Length <= 4) sb.Append("****");
+                else sb.Append(Masking.SecretPreview(val));
+            }
+            if (semi < 0) break;
+            sb.Append(';');
+            rest = rest[(semi + 1)..];
         }
-        return string.Join(';', parts);
+        var masked = sb.ToString();
+        if (sb.Capacity > 4096) t_cookies = null;   // one huge header does not stay with the thread
+        return masked;
     }
 }

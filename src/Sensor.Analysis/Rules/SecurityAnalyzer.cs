@@ -19,17 +19,26 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
     private readonly List<Analyzer> _parts = [];
     public string Name => "security";
 
-    private readonly List<Dictionary<(string, string, string), EndpointEvidence>> _handed = [];
+    private readonly List<Dictionary<EndpointRef, EndpointEvidence>> _handed = [];
 
     /// <summary>Live capture: the evidence the workers handed over at checkpoints since the previous call, merged.</summary>
     public IReadOnlyCollection<EndpointEvidence> TakeCheckpoint()
     {
-        List<Dictionary<(string, string, string), EndpointEvidence>> parts;
+        List<Dictionary<EndpointRef, EndpointEvidence>> parts;
         lock (_handed) { parts = [.. _handed]; _handed.Clear(); }
         var all = new Dictionary<(string, string, string), EndpointEvidence>();
-        foreach (var p in parts)
-            foreach (var (k, e) in p) { if (all.TryGetValue(k, out var have)) have.Merge(e); else all[k] = e; }
+        foreach (var p in parts) MergeInto(all, p.Values);
         return all.Values;
+    }
+
+    // Workers' tables are keyed by reference; across workers (and references) the same endpoint merges by value.
+    private static void MergeInto(Dictionary<(string, string, string), EndpointEvidence> all, IEnumerable<EndpointEvidence> part)
+    {
+        foreach (var e in part)
+        {
+            var k = (e.Service, e.Method, e.Key);
+            if (all.TryGetValue(k, out var have)) have.Merge(e); else all[k] = e;
+        }
     }
 
     public IHttpAnalyzer Create(int workerId)
@@ -44,24 +53,19 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
     {
         var all = new Dictionary<(string, string, string), EndpointEvidence>();
         lock (_parts)
-            foreach (var p in _parts)
-                foreach (var (k, e) in p.ByShape)
-                {
-                    if (all.TryGetValue(k, out var have)) have.Merge(e); else all[k] = e;
-                }
+            foreach (var p in _parts) MergeInto(all, p.ByShape.Values);
         return all.Values;
     }
 
     private sealed class Analyzer(SecurityAnalyzerFactory owner) : IHttpAnalyzer
     {
-        public Dictionary<(string, string, string), EndpointEvidence> ByShape = [];
-        private readonly ShapeKeyCache _keys = new();
+        public Dictionary<EndpointRef, EndpointEvidence> ByShape = new(ReferenceEqualityComparer.Instance);
 
         public void Checkpoint()
         {
             if (ByShape.Count == 0) return;
             lock (owner._handed) owner._handed.Add(ByShape);
-            ByShape = [];
+            ByShape = new(ReferenceEqualityComparer.Instance);
         }
         // Keyed by digest and bounded by characters, like the sensitive-data memos: tens of thousands of tokens fit.
         private readonly ValueMemo<UInt128, JwtFacts> _jwts = new(2 << 20);
@@ -75,26 +79,20 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             if (_clients.Count < 65536) _clients[ip] = text;
             return text;
         }
-        private readonly Dictionary<string, (string Location, HeaderRole Role)> _roles = new(StringComparer.Ordinal);
+        [ThreadStatic] private static HeaderNameMemo<(string Location, HeaderRole Role)>? t_roles;
 
-        /// <summary>"req_header:name" and the role of a request header, cached (names repeat on every request).</summary>
-        private (string, HeaderRole) Role(string name)
-        {
-            if (_roles.TryGetValue(name, out var r)) return r;
-            var lower = HeaderNames.Lower(name);
-            r = ("req_header:" + lower, HeaderRoles.Of(lower));
-            if (_roles.Count < 4096) _roles[name] = r;
-            return r;
-        }
+        /// <summary>"req_header:name" and the role of a request header, by its lowered name (remembered per thread).</summary>
+        private static (string Location, HeaderRole Role) Role(string lower) =>
+            (t_roles ??= new(static l => ("req_header:" + l, HeaderRoles.Of(l)))).Of(lower);
 
         public void OnTransaction(HttpTransaction t)
         {
-            var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
-            var (key, positions) = _keys.Get(t, t.StoredPath);
-            if (!ByShape.TryGetValue((service, t.Method, key), out var ev))
+            var ep = ShapeKeys.Of(t, t.StoredPath);
+            var positions = ep.Positions;
+            if (!ByShape.TryGetValue(ep, out var ev))
             {
                 if (ByShape.Count >= MaxShapesPerWorker) return;
-                ByShape[(service, t.Method, key)] = ev = new EndpointEvidence { Service = service, Method = t.Method, Key = key, SamplePath = t.StoredPath };
+                ByShape[ep] = ev = new EndpointEvidence { Service = ep.Service, Method = ep.Method, Key = ep.Key, SamplePath = t.StoredPath };
             }
             long ts = t.TsRequest;
             ev.Requests++;
@@ -109,7 +107,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             bool credential = t.Query is { } query && Credentials.MayHoldQueryCredential(query) && Credentials.Schemes(req, query).Count > 0;
             for (int i = 0; i < req.FieldCount; i++)
             {
-                var (location, role) = Role(req.NameAt(i));
+                var (location, role) = Role(req.LowerNameAt(i));
                 if (role is HeaderRole.Authorization or HeaderRole.Credential)
                 {
                     credential = true;
@@ -117,13 +115,12 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                     if (role == HeaderRole.Authorization) Jwt(ev, req.ValueAt(i), location, ts, ok);
                 }
                 else if (role == HeaderRole.Cookie)
-                    foreach (var part in req.ValueAt(i).Split(';'))
+                    foreach (var c in Credentials.Pairs(req.ValueAt(i)))
                     {
-                        int eq = part.IndexOf('=');
-                        if (eq <= 0) continue;
-                        var cname = part[..eq].Trim();
-                        if (Credentials.IsSessionCookie(cname)) { credential = true; ev.Add("plaintext-credentials", "req_cookie:" + cname, ts, null, ok); }
-                        Jwt(ev, part[(eq + 1)..].Trim(), "req_cookie:" + cname, ts, ok);
+                        if (!c.HasValue) continue;
+                        var cookie = Credentials.Cookie(c.Name);
+                        if (cookie.Session) { credential = true; ev.Add("plaintext-credentials", cookie.RequestLocation, ts, null, ok); }
+                        Jwt(ev, c.Value, cookie.RequestLocation, ts, ok);
                     }
             }
 
@@ -232,10 +229,10 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             if (missing.Count > 0) ev.Add("cookie-flags", "resp_cookie:" + name, ts, "missing " + string.Join(", ", missing), false);
         }
 
-        private void Jwt(EndpointEvidence ev, string value, string location, long ts, bool ok)
+        private void Jwt(EndpointEvidence ev, ReadOnlySpan<char> value, string location, long ts, bool ok)
         {
             // Sliced, not copied: the token is only made a string of its own when it has not been seen before.
-            var v = value.AsSpan().Trim();
+            var v = value.Trim();
             int sp = v.IndexOf(' ');
             if (sp > 0) v = v[(sp + 1)..].Trim();
             if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.Count('.') != 2 || v.Length > 8192) return;

@@ -33,15 +33,15 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
     private sealed class Analyzer(SensitiveDataAnalyzerFactory f) : IHttpAnalyzer
     {
         private readonly List<SensitiveHit> _hits = [];
-        private readonly ShapeKeyCache _keys = new();
         private readonly ValueMemo<(string, UInt128), (string Preview, string Hmac)> _redacted = new(2 << 20);
-        private readonly Dictionary<(string, string, string), BodySampling> _sampling = [];
+        private readonly Dictionary<EndpointRef, BodySampling> _sampling = new(ReferenceEqualityComparer.Instance);
         private static readonly SensitiveScanOptions NoBodies = SensitiveScanOptions.Default with { Bodies = false };
 
         /// <summary>
-        /// Bodies of an endpoint are scanned in full for its first 64 requests, then one in 16 (one in 64 past
-        /// 256 scanned), and again in full for 64 requests after a body showed a new kind of item at a new place. Paths,
-        /// queries, headers and cookies are scanned on every request: they are what storage redacts.
+        /// Bodies of an endpoint are scanned in full for its first 64 requests, then one in 16 (one in 256 past
+        /// 128 scanned, some thousand requests in), and again in full for 64 requests (16 once past 128 scanned) after a body showed a
+        /// new kind of item at a new place. Paths, queries, headers and cookies are scanned on every request:
+        /// they are what storage redacts.
         /// </summary>
         private sealed class BodySampling
         {
@@ -52,16 +52,15 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
             {
                 Seen++;
                 if (Boost > 0) { Boost--; return true; }
-                long every = Scanned < 64 ? 1 : Scanned < 256 ? 16 : 64;
+                long every = Scanned < 64 ? 1 : Scanned < 128 ? 16 : 256;
                 return Seen % every == 0;
             }
         }
 
         public void OnTransaction(HttpTransaction t)
         {
-            var service = t.Service ??= InventoryAnalyzerFactory.ServiceOf(t);
             _hits.Clear();
-            var key = (service, t.Method, _keys.Get(t, t.Path).Key);
+            var key = ShapeKeys.Of(t, t.Path);
             if (!_sampling.TryGetValue(key, out var sampling))
             {
                 if (_sampling.Count >= 20_000) _sampling.Clear();
@@ -73,7 +72,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
             {
                 sampling.Scanned++;
                 foreach (var h in _hits)
-                    if (sampling.Known.Count < 512 && sampling.Known.Add((h.Part, Place(h.Location), h.Type)) && sampling.Scanned > 1) sampling.Boost = 64;
+                    if (sampling.Known.Count < 512 && sampling.Known.Add((h.Part, Place(h.Location), h.Type)) && sampling.Scanned > 1) sampling.Boost = sampling.Scanned < 128 ? 64 : 16;
             }
             else f._bodiesSkipped.Inc();
             // What storage writes as sent is redacted here, while the raw values are at hand.

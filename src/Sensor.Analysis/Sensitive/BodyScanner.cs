@@ -208,6 +208,7 @@ internal static class BodyScanner
     /// <summary>The innermost name of card[number] / user.address.street / data[0][email], and the one before it.</summary>
     private static string LastName(string name, out string? parent)
     {
+        if (name.AsSpan().IndexOfAny('[', ']', '.') < 0) { parent = null; return name; }   // the common case: a plain name
         var parts = name.Split(['[', ']', '.'], StringSplitOptions.RemoveEmptyEntries);
         var words = parts.Where(p => !Validators.AllDigits(p)).ToList();
         parent = words.Count >= 2 ? words[^2] : null;

@@ -85,8 +85,12 @@ public static class Masking
         v = v.Trim();
         if (v.Length == 0) return "";
         if (v.Length < 16) return "****";
-        foreach (var p in Prefixes)
-            if (v.StartsWith(p, StringComparison.Ordinal) && v.Length >= p.Length + 16) return string.Concat(p, "…", v[^4..]);
+        if (v[0] < 128)
+            foreach (var p in PrefixesByFirst[v[0]])
+                if (v.StartsWith(p, StringComparison.Ordinal) && v.Length >= p.Length + 16) return string.Concat(p, "…", v[^4..]);
         return string.Concat("…", v[^4..]);
     }
+
+    // Previews are made for every credential header of every request: only the prefixes that can match are tried.
+    private static readonly string[][] PrefixesByFirst = [.. Enumerable.Range(0, 128).Select(c => Prefixes.Where(p => p[0] == c).ToArray())];
 }

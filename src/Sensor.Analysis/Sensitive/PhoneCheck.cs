@@ -43,12 +43,21 @@ internal static class PhoneCheck
         if (digits is < 7 or > 15) return false;
         if (LooksLikeDate(v)) return false;
         bool intl = v[0] == '+' || v.StartsWith("00", StringComparison.Ordinal) && digits >= 10;
-        if (intl)
-        {
-            var text = v[0] == '+' ? v : "+" + v[2..];
-            return Valid(text, "ZZ", budget);
-        }
-        if (!national) return false;
+        if (!intl && !national) return false;
+        // The same people's numbers come back in body after body, and the library's parse and validation are
+        // the costliest check there is: each number is judged once per thread. A verdict the budget cut short
+        // is not remembered.
+        var memo = t_verdicts ??= new(1 << 20);
+        if (memo.TryGet(v, out bool known)) return known;
+        bool valid = intl ? Valid(v[0] == '+' ? v : "+" + v[2..], "ZZ", budget) : AnyRegion(v, budget);
+        if (valid || budget.PhoneParsesLeft > 0) memo.Add(v, valid, v.Length);
+        return valid;
+    }
+
+    [ThreadStatic] private static ValueMemo<string, bool>? t_verdicts;
+
+    private static bool AnyRegion(string v, ScanBudget budget)
+    {
         foreach (var region in Regions)
             if (Valid(v, region, budget, forRegion: true)) return true;
         return false;
@@ -83,6 +92,8 @@ internal sealed class ScanBudget(SensitiveScanOptions options, int currentYear)
     public SensitiveScanOptions Options { get; } = options;
     /// <summary>The year of the transaction's packet time: birth dates are judged as of when the traffic was seen.</summary>
     public int CurrentYear { get; } = currentYear;
+
+    public int PhoneParsesLeft => _phoneParses;
 
     public bool TakePhoneParse()
     {

@@ -20,7 +20,7 @@ public static class TransactionScanner
         var s = new ScanState(options, into, year);
         // One malformed part must not hide the others (or take the pipeline down).
         Guard(t, s, static (t, s) => ScanPath(t.Path, s));
-        if (t.Query is { Length: > 0 }) Guard(t, s, static (t, s) => BodyScanner.Form(t.Query!.Length > 16384 ? t.Query[..16384] : t.Query, SensitiveParts.Query, s, ValueSource.Query));
+        if (t.Query is { Length: > 0 }) Guard(t, s, static (t, s) => ScanQuery(t.Query!, s));
         Guard(t, s, static (t, s) => ScanHeaders(t.Request, SensitiveParts.ReqHeader, SensitiveParts.ReqCookie, s));
         if (t.Response != null) Guard(t, s, static (t, s) => ScanHeaders(t.Response!, SensitiveParts.RespHeader, SensitiveParts.RespCookie, s));
         if (!options.Bodies) return;
@@ -37,15 +37,33 @@ public static class TransactionScanner
     private static void ScanPath(string path, ScanState s)
     {
         if (path.Length == 0) return;
-        // The same paths come back (an object fetched again and again): one lookup instead of one per segment.
+        // The same paths come back (an object fetched again and again): one lookup instead of one per segment,
+        // by digest (a hit then compares no cold strings).
         var whole = t_wholePathMemo ??= new(MemoChars / 4);
-        if (s.Replayed(whole, path)) return;
+        var key = Digest.Of(path);
+        if (s.Replayed(whole, key)) return;
         int mark = s.Mark;
         ScanSegments(path, s);
-        whole.Add(path, s.Since(mark), path.Length);
+        var found = s.Since(mark);
+        whole.Add(key, found, 8 + found.Sum(h => h.Value.Length));
     }
 
-    [ThreadStatic] private static ValueMemo<string, SensitiveHit[]>? t_wholePathMemo;
+    [ThreadStatic] private static ValueMemo<UInt128, SensitiveHit[]>? t_wholePathMemo;
+
+    private static void ScanQuery(string query, ScanState s)
+    {
+        if (query.Length > 16384) query = query[..16384];
+        // Queries come back too (the same page of the same list, the same search): one lookup for the whole.
+        var memo = t_queryMemo ??= new(MemoChars / 4);
+        var key = Digest.Of(query);
+        if (s.Replayed(memo, key)) return;
+        int mark = s.Mark;
+        BodyScanner.Form(query, SensitiveParts.Query, s, ValueSource.Query);
+        var found = s.Since(mark);
+        memo.Add(key, found, 8 + found.Sum(h => h.Value.Length));
+    }
+
+    [ThreadStatic] private static ValueMemo<UInt128, SensitiveHit[]>? t_queryMemo;
 
     private static void ScanSegments(string path, ScanState s)
     {
@@ -106,7 +124,7 @@ public static class TransactionScanner
     // Header values repeat on request after request (User-Agent, Accept, one client's token): what a value at a
     // header yields is remembered per thread, so each distinct (part, header, value) is judged once. Bounded; in
     // memory only.
-    [ThreadStatic] private static ValueMemo<(string, string, UInt128), SensitiveHit[]>? t_headerMemo;
+    [ThreadStatic] private static ValueMemo<HeaderValueKey, SensitiveHit[]>? t_headerMemo;
     // ~8 MB a thread: tens of thousands of clients' tokens fit.
     private const int MemoChars = 4 << 20;
 
@@ -117,16 +135,29 @@ public static class TransactionScanner
         {
             var name = head.LowerNameAt(i);
             if (Skipped(name)) continue;
+            // Keyed by the value's bytes as sent: a value seen before is not even decoded.
+            var bytes = head.ValueBytesAt(i);
+            if (bytes.IsEmpty) continue;
+            var key = new HeaderValueKey(name, Digest.Of(bytes, part == SensitiveParts.ReqHeader ? 0 : 1));
+            if (s.Replayed(memo, key)) continue;
             var value = head.ValueAt(i);
             if (value.Length == 0) continue;
             if (value.Length > 16384) value = value[..16384];
-            var key = (part, name, Digest.Of(value));
-            if (s.Replayed(memo, key)) continue;
             int mark = s.Mark;
             ScanHeader(part, cookiePart, s, name, value);
             var found = s.Since(mark);
             memo.Add(key, found, 8 + found.Sum(h => h.Value.Length));
         }
+    }
+
+    /// <summary>
+    /// A header value at a header: the lowered name by reference (lowered names are one string per name on a
+    /// thread), the value by its digest, seeded with the part. No characters are hashed or compared but the value's.
+    /// </summary>
+    private readonly record struct HeaderValueKey(string Name, UInt128 Value)
+    {
+        public bool Equals(HeaderValueKey o) => ReferenceEquals(Name, o.Name) && Value == o.Value;
+        public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Name) ^ (int)(ulong)Value;
     }
 
     [ThreadStatic] private static HeaderNameMemo<bool>? t_skipped;

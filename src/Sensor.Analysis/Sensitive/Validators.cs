@@ -520,13 +520,13 @@ internal static class Validators
             else if (c is '-' or '_' or '.' or '+' or '/' or '=' or '~' or ':') other++;
             else return false;
         }
-        if (IsUuid(v) || IsPlaceholder(v)) return false;
+        // Cheapest rejections first: the placeholder search reads the whole value.
         if (v.StartsWith("eyJ", StringComparison.Ordinal) && v.Contains('.')) return false;   // JWT-shaped but not a JWT: a fake or a cut token
-        if (TokenPatterns.HasProviderPrefix(v)) return false;   // a provider's token that failed its checksum or shape
         if (digit == v.Length) return false;
         int classes = (upper > 0 ? 1 : 0) + (lower > 0 ? 1 : 0) + (digit > 0 ? 1 : 0);
         if (classes < 2) return false;
-        if (v.Contains("://", StringComparison.Ordinal) || v.Contains('@')) return false;
+        if (IsUuid(v) || TokenPatterns.HasProviderPrefix(v)) return false;   // a provider's token that failed its checksum or shape
+        if (v.Contains("://", StringComparison.Ordinal) || IsPlaceholder(v)) return false;
         return Entropy(v) >= 3.0;
     }
 

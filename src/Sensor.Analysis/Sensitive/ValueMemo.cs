@@ -12,6 +12,7 @@ internal static class Digest
 {
     public static UInt128 Of(string value) => Of(value.AsSpan());
     public static UInt128 Of(ReadOnlySpan<char> value) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(value));
+    public static UInt128 Of(ReadOnlySpan<byte> value, long seed) => XxHash128.HashToUInt128(value, seed);
 }
 
 /// <summary>
@@ -71,12 +72,19 @@ internal sealed class ValueMemo<TKey, TValue>(int maxChars) where TKey : notnull
 internal sealed class HeaderNameMemo<T>(Func<string, T> decide)
 {
     private readonly Dictionary<string, T> _known = new(ReferenceEqualityComparer.Instance);
+    // In front of the table: one slot per identity-hash bucket, as most lookups are for the same dozen names.
+    private readonly (string? Name, T Decision)[] _recent = new (string?, T)[256];
 
     public T Of(string lower)
     {
-        if (_known.TryGetValue(lower, out var d)) return d;
-        d = decide(lower);
-        if (_known.Count < 4096) _known[lower] = d;
+        ref var r = ref _recent[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(lower) & 255];
+        if (ReferenceEquals(r.Name, lower)) return r.Decision;
+        if (!_known.TryGetValue(lower, out var d))
+        {
+            d = decide(lower);
+            if (_known.Count < 4096) _known[lower] = d;
+        }
+        r = (lower, d);
         return d;
     }
 }

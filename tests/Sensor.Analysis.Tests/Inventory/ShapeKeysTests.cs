@@ -1,0 +1,51 @@
+using System.Text;
+using Sensor.Analysis.Inventory;
+using Sensor.Core;
+using Sensor.Http;
+
+namespace Sensor.Analysis.Tests.Inventory;
+
+public class ShapeKeysTests
+{
+    private static HttpTransaction Get(string target, string host = "h")
+    {
+        Assert.Equal(HttpHeadParser.Result.Ok, HttpHeadParser.TryParse(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n"), true, 65536, out var head, out _));
+        var c = IpAddr.Parse("10.0.0.1");
+        var s = IpAddr.Parse("10.0.0.2");
+        return new HttpTransaction { Flow = FlowKey.Create(c, 40000, s, 80, out _), ClientIp = c, ServerIp = s, ClientPort = 40000, ServerPort = 80, Request = head! };
+    }
+
+    [Fact]
+    public void Analyzers_asking_for_the_same_path_of_a_transaction_share_one_endpoint()
+    {
+        var t = Get("/users/12345/orders?x=1");
+        var first = ShapeKeys.Of(t, t.Path);
+        var second = ShapeKeys.Of(t, t.StoredPath);   // not redacted: the same path
+        Assert.Same(first, second);
+        Assert.Equal(EndpointShape.ShapeKey("/users/12345/orders"), first.Key);
+        Assert.Equal([1], first.Positions);
+        Assert.Equal(("h", "GET", "/users/{}/orders"), first.Triple);
+    }
+
+    [Fact]
+    public void A_different_path_of_the_same_transaction_gets_its_own_endpoint()
+    {
+        var t = Get("/users/12345/orders");
+        var raw = ShapeKeys.Of(t, t.Path);
+        t.RedactedTarget = "/users/j***@example.com/profile";
+        var stored = ShapeKeys.Of(t, t.StoredPath);
+        Assert.Equal(EndpointShape.ShapeKey("/users/j***@example.com/profile"), stored.Key);
+        Assert.NotEqual(raw.Key, stored.Key);
+        // Asking for the first path again works it out again rather than handing back the other's endpoint.
+        Assert.Same(raw, ShapeKeys.Of(t, t.Path));
+    }
+
+    [Fact]
+    public void Transactions_of_one_endpoint_share_one_reference_and_other_services_or_methods_do_not()
+    {
+        var a = ShapeKeys.Of(Get("/users/1"), "/users/1");
+        Assert.Same(a, ShapeKeys.Of(Get("/users/2"), "/users/2"));   // ids fold: the same shape
+        Assert.NotSame(a, ShapeKeys.Of(Get("/users/2", "other"), "/users/2"));
+        Assert.Equal("other", ShapeKeys.Of(Get("/users/2", "OTHER"), "/users/2").Service);
+    }
+}

@@ -33,7 +33,7 @@ public sealed class BodyStats
 
     /// <summary>
     /// Every body is learned until 32 were, then one in 8 until 128, then one in 64 as the schema settles; a body
-    /// that brings a new property makes the next 32 count again (8 past 128). Counts stay consistent (required-ness is a
+    /// that brings a new property makes the next 32 count again (4 past 128). Counts stay consistent (required-ness is a
     /// ratio over learned bodies), and a steady high-rate endpoint costs little.
     /// </summary>
     public bool ShouldLearn()
@@ -97,7 +97,7 @@ public sealed class EndpointShape
     /// <summary>
     /// Every request is learned in full until 128 were, then one in 16 until 256 (some 2,000 requests in), then
     /// one in 128: a steady high-rate endpoint then costs little, and counts stay consistent because presence is
-    /// a ratio over the sampled requests. A request with a new parameter makes the next 64 count again (16 past 256).
+    /// a ratio over the sampled requests. A request with a new parameter makes the next 64 count again (4 past 256).
     /// </summary>
     public bool ShouldSample()
     {
@@ -178,6 +178,17 @@ public sealed class EndpointShape
 
 internal static class ShapeMerge
 {
+    /// <summary>Adds <paramref name="items"/> to <paramref name="into"/> by their value key, merging those already there.</summary>
+    public static void Into<TK, TV>(Dictionary<TK, TV> into, IEnumerable<TV> items, Func<TV, TK> key, Action<TV, TV> merge) where TK : notnull
+    {
+        foreach (var v in items)
+        {
+            var k = key(v);
+            if (into.TryGetValue(k, out var mine)) merge(mine, v);
+            else into[k] = v;
+        }
+    }
+
     public static void Into<TK, TV>(Dictionary<TK, TV> into, Dictionary<TK, TV> from, Action<TV, TV> merge) where TK : notnull
     {
         foreach (var (k, v) in from)

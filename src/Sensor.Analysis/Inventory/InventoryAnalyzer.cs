@@ -74,24 +74,12 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
         return (obs.Values, shapes.Values);
     }
 
-    // Workers' tables are keyed by reference; across workers (and references) the same endpoint merges by value.
-    private static void MergeInto(Dictionary<(string, string, string), PathObservation> all, IEnumerable<PathObservation> part)
-    {
-        foreach (var o in part)
-        {
-            var k = (o.Service, o.Method, o.Path);
-            if (all.TryGetValue(k, out var have)) have.Merge(o); else all[k] = o;
-        }
-    }
+    // Workers' tables are keyed by reference or digest; across workers (and references) the same endpoint merges by value.
+    private static void MergeInto(Dictionary<(string, string, string), PathObservation> all, IEnumerable<PathObservation> part) =>
+        ShapeMerge.Into(all, part, o => (o.Service, o.Method, o.Path), (a, b) => a.Merge(b));
 
-    private static void MergeInto(Dictionary<(string, string, string), EndpointShape> all, IEnumerable<EndpointShape> part)
-    {
-        foreach (var o in part)
-        {
-            var k = (o.Service, o.Method, o.Key);
-            if (all.TryGetValue(k, out var have)) have.Merge(o); else all[k] = o;
-        }
-    }
+    private static void MergeInto(Dictionary<(string, string, string), EndpointShape> all, IEnumerable<EndpointShape> part) =>
+        ShapeMerge.Into(all, part, o => (o.Service, o.Method, o.Key), (a, b) => a.Merge(b));
 
     /// <summary>All workers' observations merged (call after the pipeline completed).</summary>
     public IReadOnlyCollection<PathObservation> Observations()
@@ -164,8 +152,6 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
     }
 }
 
-
-
 public sealed record InventoryLimits
 {
     /// <summary>Distinct concrete paths per worker; beyond it requests count under their shape's sample path.</summary>
@@ -184,7 +170,6 @@ public sealed class EndpointRef
 {
     public required string Service, Method, Key;
     public required int[] Positions;
-    public (string, string, string) Triple => (Service, Method, Key);
 }
 
 /// <summary>

@@ -120,7 +120,7 @@ public sealed class ShapeLearner
         }
         if (t.Sensitive is { Count: > 0 } tags) MarkSensitive(shape, t, tags, rs);
         // A parameter never seen before: look closely at the next requests too.
-        if (shape.Query.Count + shape.Header.Count + shape.Cookie.Count != known && shape.Sampled > 1) shape.Boost = shape.Sampled < 256 ? 64 : 16;
+        if (shape.Query.Count + shape.Header.Count + shape.Cookie.Count != known && shape.Sampled > 1) shape.Boost = shape.Sampled < 256 ? 64 : 4;
         return _schemes;
     }
 
@@ -207,7 +207,7 @@ public sealed class ShapeLearner
         long created = SchemaNode.CreatedOnThisThread;
         if (!BodyShapes.Add(bs.Schema, media, contentType, body.Content)) { bs.Unparsed++; return; }
         bs.Learned++;
-        if (SchemaNode.CreatedOnThisThread != created && bs.Learned > 1) bs.Boost = bs.Learned < 128 ? 32 : 8;
+        if (SchemaNode.CreatedOnThisThread != created && bs.Learned > 1) bs.Boost = bs.Learned < 128 ? 32 : 4;
     }
 
     private void Cookies(EndpointShape shape, string header, bool rejected)

@@ -14,6 +14,7 @@ public static class Redactor
     /// <summary>The request target with detected path and query values replaced; null when nothing changes.</summary>
     public static string? Target(HttpTransaction t, List<SensitiveHit> hits)
     {
+        if (!hits.Exists(static h => h.Part is SensitiveParts.Query or SensitiveParts.Path && h.Value.Length > 0)) return null;
         var target = t.Request.Target;
         var (path, query) = UriParts.Split(target, t.Method);
         // Only what the detectors found is replaced: the target otherwise stays exactly as sent (analysts and

@@ -32,14 +32,8 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
     }
 
     // Workers' tables are keyed by reference; across workers (and references) the same endpoint merges by value.
-    private static void MergeInto(Dictionary<(string, string, string), EndpointEvidence> all, IEnumerable<EndpointEvidence> part)
-    {
-        foreach (var e in part)
-        {
-            var k = (e.Service, e.Method, e.Key);
-            if (all.TryGetValue(k, out var have)) have.Merge(e); else all[k] = e;
-        }
-    }
+    private static void MergeInto(Dictionary<(string, string, string), EndpointEvidence> all, IEnumerable<EndpointEvidence> part) =>
+        ShapeMerge.Into(all, part, e => (e.Service, e.Method, e.Key), (a, b) => a.Merge(b));
 
     public IHttpAnalyzer Create(int workerId)
     {
@@ -166,21 +160,17 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             for (int i = 0; i < resp.FieldCount; i++)
             {
                 var name = resp.LowerNameAt(i);
-                switch (name)
+                switch ((t_responseHeaders ??= new(Kind)).Of(name))
                 {
-                    case "set-cookie": Cookie(ev, resp.ValueAt(i), ts); break;
-                    case "server" or "x-powered-by" or "x-aspnet-version" or "x-aspnetmvc-version":
+                    case ResponseHeader.SetCookie: Cookie(ev, resp.ValueAt(i), ts); break;
+                    case ResponseHeader.Version:
                         var v = resp.ValueAt(i);
                         if (v.Any(char.IsAsciiDigit) && v.Any(char.IsAsciiLetter)) ev.Add("version-disclosure", "resp_header:" + name, ts, Trim(v, 60), false);
                         break;
-                    case "access-control-allow-origin": acao = resp.ValueAt(i).Trim(); break;
-                    case "access-control-allow-credentials": acac = resp.ValueAt(i).Trim(); break;
-                    case "retry-after": ev.RateLimitSignals = true; break;
-                    case "x-content-type-options": nosniff = true; break;
-                    default:
-                        if (name.StartsWith("x-ratelimit", StringComparison.Ordinal) || name.StartsWith("ratelimit", StringComparison.Ordinal) || name.StartsWith("x-rate-limit", StringComparison.Ordinal))
-                            ev.RateLimitSignals = true;
-                        break;
+                    case ResponseHeader.AllowOrigin: acao = resp.ValueAt(i).Trim(); break;
+                    case ResponseHeader.AllowCredentials: acac = resp.ValueAt(i).Trim(); break;
+                    case ResponseHeader.RateLimit: ev.RateLimitSignals = true; break;
+                    case ResponseHeader.NoSniff: nosniff = true; break;
                 }
             }
             bool credentials = string.Equals(acac, "true", StringComparison.OrdinalIgnoreCase);
@@ -206,6 +196,23 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                 else if (status >= 500 && body.Length > 1024) ev.Add("verbose-error", "resp_body", ts, $"{status} with a {body.Length}-byte body", false);
             }
         }
+
+        private enum ResponseHeader { Other, SetCookie, Version, AllowOrigin, AllowCredentials, RateLimit, NoSniff }
+
+        // What a response header is to the rules depends on its name only: decided once per name and thread.
+        [ThreadStatic] private static HeaderNameMemo<ResponseHeader>? t_responseHeaders;
+
+        private static ResponseHeader Kind(string name) => name switch
+        {
+            "set-cookie" => ResponseHeader.SetCookie,
+            "server" or "x-powered-by" or "x-aspnet-version" or "x-aspnetmvc-version" => ResponseHeader.Version,
+            "access-control-allow-origin" => ResponseHeader.AllowOrigin,
+            "access-control-allow-credentials" => ResponseHeader.AllowCredentials,
+            "x-content-type-options" => ResponseHeader.NoSniff,
+            _ when name == "retry-after" || name.StartsWith("x-ratelimit", StringComparison.Ordinal) || name.StartsWith("ratelimit", StringComparison.Ordinal)
+                || name.StartsWith("x-rate-limit", StringComparison.Ordinal) => ResponseHeader.RateLimit,
+            _ => ResponseHeader.Other,
+        };
 
         private static bool SameHost(string origin, string? host)
         {

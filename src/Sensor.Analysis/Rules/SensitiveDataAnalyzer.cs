@@ -39,9 +39,9 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
 
         /// <summary>
         /// Bodies of an endpoint are scanned in full for its first 64 requests, then one in 16 (one in 256 past
-        /// 128 scanned, some thousand requests in), and again in full for 64 requests (16 once past 128 scanned) after a body showed a
-        /// new kind of item at a new place. Paths, queries, headers and cookies are scanned on every request:
-        /// they are what storage redacts.
+        /// 128 scanned, some thousand requests in), and again in full for 64 requests (4 once past 128 scanned) after
+        /// a body showed a new kind of item at a new place. Paths, queries, headers and cookies are scanned on every
+        /// request: they are what storage redacts.
         /// </summary>
         private sealed class BodySampling
         {
@@ -72,7 +72,7 @@ public sealed class SensitiveDataAnalyzerFactory(byte[] key, CounterRegistry? co
             {
                 sampling.Scanned++;
                 foreach (var h in _hits)
-                    if (sampling.Known.Count < 512 && sampling.Known.Add((h.Part, Place(h.Location), h.Type)) && sampling.Scanned > 1) sampling.Boost = sampling.Scanned < 128 ? 64 : 16;
+                    if (sampling.Known.Count < 512 && sampling.Known.Add((h.Part, Place(h.Location), h.Type)) && sampling.Scanned > 1) sampling.Boost = sampling.Scanned < 128 ? 64 : 4;
             }
             else f._bodiesSkipped.Inc();
             // What storage writes as sent is redacted here, while the raw values are at hand.

@@ -24,7 +24,7 @@ public class ShapeKeysTests
         Assert.Same(first, second);
         Assert.Equal(EndpointShape.ShapeKey("/users/12345/orders"), first.Key);
         Assert.Equal([1], first.Positions);
-        Assert.Equal(("h", "GET", "/users/{}/orders"), first.Triple);
+        Assert.Equal(("h", "GET", "/users/{}/orders"), (first.Service, first.Method, first.Key));
     }
 
     [Fact]

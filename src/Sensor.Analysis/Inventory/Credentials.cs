@@ -71,11 +71,11 @@ public static class Credentials
         return value.StartsWith("eyJ"u8) && value.Count((byte)'.') == 2;
     }
 
-    /// <summary>Cheap test before splitting a query: could any parameter name be a credential?</summary>
-    public static bool MayHoldQueryCredential(string query) =>
-        query.Contains("key", StringComparison.OrdinalIgnoreCase) || query.Contains("token", StringComparison.OrdinalIgnoreCase)
-        || query.Contains("auth", StringComparison.OrdinalIgnoreCase) || query.Contains("sess", StringComparison.OrdinalIgnoreCase)
-        || query.Contains("secret", StringComparison.OrdinalIgnoreCase) || query.Contains("jwt", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Cheap test before splitting a query: could any parameter name be a credential? (One vectorised pass for all the words.)</summary>
+    public static bool MayHoldQueryCredential(string query) => query.AsSpan().IndexOfAny(QueryCredentialWords) >= 0;
+
+    private static readonly System.Buffers.SearchValues<string> QueryCredentialWords =
+        System.Buffers.SearchValues.Create(["key", "token", "auth", "sess", "secret", "jwt"], StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A bearer value shaped like a JWT (three base64url parts, the first a JSON header).</summary>
     public static bool LooksLikeJwt(string value)

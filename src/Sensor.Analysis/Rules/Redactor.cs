@@ -55,7 +55,14 @@ public static class Redactor
             var lower = head.LowerNameAt(i);
             // Most fields are neither credentials nor where a detector found something: not even decoded.
             string? value = null, v = null;
-            if (MaskOf(lower) is var mask and not Mask.None) v = Masked(mask, value = head.ValueAt(i));
+            var mask = MaskOf(lower);
+            if (mask == Mask.Authorization && !HasHit(hits, hitPart, lower) && AuthorizationFromBytes(head.ValueBytesAt(i)) is { } fromBytes)
+            {
+                // The common case, a bearer token: masked from the bytes as sent, never decoded as a whole.
+                (changes ??= []).Add((i, fromBytes));
+                continue;
+            }
+            if (mask != Mask.None) v = Masked(mask, value = head.ValueAt(i));
             foreach (var h in hits)
                 if (h.Value.Length > 0 && h.Part == hitPart && string.Equals(h.Location, lower, StringComparison.Ordinal))
                     v = (v ?? (value ??= head.ValueAt(i))).Replace(h.Value, Masking.Preview(h.Type, h.Value), StringComparison.Ordinal);
@@ -91,9 +98,32 @@ public static class Redactor
         _ => Masking.SecretPreview(value),
     };
 
-    private static string Authorization(string value)
+    private static bool HasHit(List<SensitiveHit> hits, string part, string lower)
     {
-        var v = value.AsSpan().Trim();
+        foreach (var h in hits)
+            if (h.Part == part && string.Equals(h.Location, lower, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// <see cref="Authorization(string)"/> of an ASCII value read from its bytes (only the scheme and the preview
+    /// are made strings); null when the value is not plain ASCII or would come out unchanged.
+    /// </summary>
+    private static string? AuthorizationFromBytes(ReadOnlySpan<byte> raw)
+    {
+        var v = raw.Trim((byte)' ');
+        if (v.Length > 512 || !System.Text.Ascii.IsValid(v)) return null;
+        Span<char> chars = stackalloc char[v.Length];
+        System.Text.Ascii.ToUtf16(v, chars, out int n);
+        var masked = Authorization(chars[..n]);
+        return chars[..n].SequenceEqual(masked) ? null : masked;
+    }
+
+    private static string Authorization(string value) => Authorization(value.AsSpan());
+
+    private static string Authorization(ReadOnlySpan<char> value)
+    {
+        var v = value.Trim();
         int sp = v.IndexOf(' ');
         return sp > 0 ? string.Concat(v[..sp], " ", Masking.SecretPreview(v[(sp + 1)..])) : Masking.SecretPreview(v);
     }

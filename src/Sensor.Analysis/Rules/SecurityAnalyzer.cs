@@ -106,7 +106,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                 {
                     credential = true;
                     ev.Add("plaintext-credentials", location, ts, null, ok);
-                    if (role == HeaderRole.Authorization) Jwt(ev, req.ValueAt(i), location, ts, ok);
+                    if (role == HeaderRole.Authorization) Jwt(ev, req.ValueBytesAt(i), location, ts, ok);
                 }
                 else if (role == HeaderRole.Cookie)
                     foreach (var c in Credentials.Pairs(req.ValueAt(i)))
@@ -249,6 +249,27 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                 facts = JwtFacts.Decode(v.ToString());
                 _jwts.Add(key, facts, 8 + (facts.Valid ? facts.SensitiveClaims.Length : 0));
             }
+            Report(ev, facts, location, ts, ok);
+        }
+
+        /// <summary>As above, for a header value's bytes as sent: a token seen before is never decoded (its digest is of the bytes).</summary>
+        private void Jwt(EndpointEvidence ev, ReadOnlySpan<byte> value, string location, long ts, bool ok)
+        {
+            var v = value.Trim((byte)' ');
+            int sp = v.IndexOf((byte)' ');
+            if (sp > 0) v = v[(sp + 1)..].TrimStart((byte)' ');
+            if (!v.StartsWith("eyJ"u8) || v.Count((byte)'.') != 2 || v.Length > 8192) return;
+            var key = Digest.Of(v, 1);
+            if (!_jwts.TryGet(key, out var facts))
+            {
+                facts = JwtFacts.Decode(Encoding.UTF8.GetString(v.TrimEnd((byte)' ')));
+                _jwts.Add(key, facts, 8 + (facts.Valid ? facts.SensitiveClaims.Length : 0));
+            }
+            Report(ev, facts, location, ts, ok);
+        }
+
+        private static void Report(EndpointEvidence ev, JwtFacts facts, string location, long ts, bool ok)
+        {
             if (!facts.Valid) return;
             if (facts.AlgNone) ev.Add("jwt-alg-none", location, ts, "alg: none", ok);
             if (facts.Exp == null) ev.Add("jwt-no-expiry", location, ts, "no exp claim", ok);
@@ -378,7 +399,12 @@ public static class AttackPayloads
         StringComparison.OrdinalIgnoreCase);
 
     /// <summary>False when <paramref name="v"/> holds none of the literals the rules look for (then <see cref="Classify"/> finds nothing).</summary>
-    public static bool MayContain(ReadOnlySpan<char> v) => v.IndexOfAny(Hints) >= 0;
+    public static bool MayContain(ReadOnlySpan<char> v) =>
+        (v.IndexOfAny(HintChars) >= 0 || v.Contains("/etc/passwd", StringComparison.OrdinalIgnoreCase)) && v.IndexOfAny(Hints) >= 0;
+
+    // Every literal above but /etc/passwd holds one of these characters, which plain paths and values (/api/v1/users/42)
+    // do not: one quick pass spares the many-word search for most of them.
+    private static readonly System.Buffers.SearchValues<char> HintChars = System.Buffers.SearchValues.Create(".'\"<:=( \\");
 
     public static string? Classify(string v)
     {

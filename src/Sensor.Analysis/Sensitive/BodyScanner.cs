@@ -55,8 +55,10 @@ internal static class BodyScanner
         public string? Key;          // the member name this container sits under (for array elements: the array's name)
         public KeyClass Flags, ParentFlags, AncestorFlags;
         public int Index;
-        public List<(string Key, string Path, string Value, bool Number)>? Scalars;
-        public List<string>? Names;
+        public List<(string Key, KeyClass Flags, string Value, bool Number)>? Scalars;
+        // What the member names of this object say, together: the siblings' context of each of its values.
+        public KeyClass Siblings;
+        public int Names;
     }
 
     /// <summary>Walks JSON; false when it is not valid JSON (hits already added are the caller's to undo).</summary>
@@ -70,6 +72,7 @@ internal static class BodyScanner
         }));
         var stack = new List<Frame>(8);
         string? name = null;
+        var nameFlags = KeyClass.None;   // of name, worked out once as it is read
         int maxChars = s.Options.MaxValueChars;
         try
         {
@@ -81,7 +84,8 @@ internal static class BodyScanner
                 {
                     case JsonTokenType.PropertyName:
                         name = reader.GetString() ?? "";
-                        if (top?.Names is { Count: < 4096 } names) names.Add(name);
+                        nameFlags = KeyClassifier.Classify(name);
+                        if (top is { IsArray: false } && top.Names++ < 4096) top.Siblings |= nameFlags;
                         break;
                     case JsonTokenType.StartObject:
                     case JsonTokenType.StartArray:
@@ -89,9 +93,9 @@ internal static class BodyScanner
                         var f = new Frame { IsArray = reader.TokenType == JsonTokenType.StartArray };
                         if (top is null) f.Path = "$";
                         else if (top.IsArray) { f.Path = top.Path + "[" + top.Index++ + "]"; f.Key = top.Key; f.Flags = top.Flags; f.ParentFlags = top.ParentFlags; }
-                        else { f.Path = Member(top.Path, name ?? ""); f.Key = name; f.Flags = KeyClassifier.Classify(name); f.ParentFlags = top.Flags; }
+                        else { f.Path = Member(top.Path, name ?? ""); f.Key = name; f.Flags = name == null ? KeyClassifier.Classify(name) : nameFlags; f.ParentFlags = top.Flags; }
                         f.AncestorFlags = top is null ? KeyClass.None : top.AncestorFlags | top.Flags;
-                        if (!f.IsArray) { f.Scalars = []; f.Names = []; }
+                        if (!f.IsArray) f.Scalars = [];
                         stack.Add(f);
                         name = null;
                         break;
@@ -113,15 +117,16 @@ internal static class BodyScanner
                         }
                         else if (top.IsArray)
                         {
-                            string path = top.Path + "[" + top.Index++ + "]";
+                            int index = top.Index++;
                             if (value is not null)
-                                ValueClassifier.Classify(new FieldCtx(part, location ?? path, ValueSource.Json)
+                                ValueClassifier.Classify(new FieldCtx(part, location, ValueSource.Json)
                                 {
+                                    ContainerPath = top.Path, ElementIndex = index,
                                     Key = top.Key, KeyFlags = top.Flags, ParentFlags = top.ParentFlags, AncestorFlags = top.AncestorFlags,
                                 }, value, number, s);
                         }
                         else if (value is not null && top.Scalars!.Count < 4096)
-                            top.Scalars.Add((name ?? "", Member(top.Path, name ?? ""), value, number));
+                            top.Scalars.Add((name ?? "", name == null ? KeyClassifier.Classify("") : nameFlags, value, number));
                         name = null;
                         break;
                     }
@@ -144,18 +149,18 @@ internal static class BodyScanner
     private static void Flush(Frame f, string part, string? location, ScanState s)
     {
         if (f.Scalars is null || f.Scalars.Count == 0) return;
-        var siblings = KeyClass.None;
-        foreach (var n in f.Names!) siblings |= KeyClassifier.Classify(n);
+        var siblings = f.Siblings;
         bool awsKey = false;
         foreach (var m in f.Scalars)
             if (m.Value.Length == 20 && (m.Value.StartsWith("AKIA", StringComparison.Ordinal) || m.Value.StartsWith("ASIA", StringComparison.Ordinal))) awsKey = true;
         foreach (var m in f.Scalars)
         {
             if (s.Full) return;
-            ValueClassifier.Classify(new FieldCtx(part, location ?? m.Path, ValueSource.Json)
+            ValueClassifier.Classify(new FieldCtx(part, location, ValueSource.Json)
             {
+                ContainerPath = f.Path,
                 Key = m.Key,
-                KeyFlags = KeyClassifier.Classify(m.Key),
+                KeyFlags = m.Flags,
                 ParentFlags = f.Flags,
                 AncestorFlags = f.AncestorFlags | f.ParentFlags,
                 SiblingFlags = siblings,

@@ -3,8 +3,17 @@ namespace Sensor.Analysis.Sensitive;
 internal enum ValueSource { Json, Form, Multipart, Query, Header, Cookie, Path, Text }
 
 /// <summary>Where a value sits and what its name, its container and its siblings say about it.</summary>
-internal readonly record struct FieldCtx(string Part, string Location, ValueSource Source)
+internal readonly record struct FieldCtx(string Part, string? At, ValueSource Source)
 {
+    /// <summary>
+    /// For a JSON scalar: the path of its container. Its location ($.a.b, $['e-mail'], $.a[3]) is then made only
+    /// when something is reported there: most values are judged and let go.
+    /// </summary>
+    public string? ContainerPath { get; init; }
+    /// <summary>With <see cref="ContainerPath"/>: the scalar's index in an array (else it is the member named <see cref="Key"/>).</summary>
+    public int? ElementIndex { get; init; }
+    public string Location => At ?? (ElementIndex is int i ? ContainerPath + "[" + i + "]" : BodyScanner.Member(ContainerPath!, Key ?? ""));
+
     public string? Key { get; init; }
     public KeyClass KeyFlags { get; init; }
     public KeyClass ParentFlags { get; init; }
@@ -32,7 +41,8 @@ internal sealed class ScanState(SensitiveScanOptions options, List<SensitiveHit>
         if (type.Length == 0 || Full) return;
         // Docs, examples, samples: not a live secret; personal data right under an "example" is documentation too.
         if (c.InExample && SensitiveTypes.IsSecret(type) || ((c.KeyFlags | c.ParentFlags) & KeyClass.Example) != 0) type = SensitiveTypes.Example;
-        if (_seen.Add((c.Part, c.Location, type, value))) _into.Add(new SensitiveHit(c.Part, c.Location, type, value));
+        var location = c.Location;
+        if (_seen.Add((c.Part, location, type, value))) _into.Add(new SensitiveHit(c.Part, location, type, value));
     }
 
     public int Mark => _into.Count;

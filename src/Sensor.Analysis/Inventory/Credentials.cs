@@ -98,7 +98,7 @@ public static class Credentials
             if (lower is "authorization" or "proxy-authorization") found.Add(AuthorizationScheme(lower, request.ValueAt(i)));
             else if (lower == "cookie")
             {
-                foreach (var c in CookieNames(request.ValueAt(i))) if (IsSessionCookie(c)) found.Add("apiKey-cookie-" + c);
+                foreach (var c in Pairs(request.ValueAt(i))) if (Cookie(c.Name) is { Session: true } session) found.Add(session.SchemeId);
             }
             else if (IsCredentialHeader(lower)) found.Add("apiKey-header-" + lower);
         }
@@ -162,16 +162,6 @@ public static class Credentials
                 return true;
             }
             return false;
-        }
-    }
-
-    public static IEnumerable<string> CookieNames(string cookieHeader)
-    {
-        foreach (var part in cookieHeader.Split(';'))
-        {
-            int eq = part.IndexOf('=');
-            var n = (eq < 0 ? part : part[..eq]).Trim();
-            if (n.Length > 0) yield return n;
         }
     }
 }

@@ -59,10 +59,7 @@ public sealed class ShapeLearner
                     continue;
                 case HeaderRole.Credential: _schemes.Add(CredentialId(lower)); continue;
                 case HeaderRole.Cookie:
-                    if (detail) Cookies(shape, req.ValueAt(i), rejected);
-                    else
-                        foreach (var c in Credentials.Pairs(req.ValueAt(i)))
-                            if (c.Name.Length <= 128 && Credentials.Cookie(c.Name) is { Session: true } session) _schemes.Add(session.SchemeId);
+                    Cookies(shape, req.ValueAt(i), rejected, detail);
                     continue;
                 case HeaderRole.Transport: continue;
             }
@@ -210,13 +207,14 @@ public sealed class ShapeLearner
         if (SchemaNode.CreatedOnThisThread != created && bs.Learned > 1) bs.Boost = bs.Learned < 128 ? 32 : 4;
     }
 
-    private void Cookies(EndpointShape shape, string header, bool rejected)
+    private void Cookies(EndpointShape shape, string header, bool rejected, bool detail)
     {
         foreach (var c in Credentials.Pairs(header))
         {
             if (c.Name.Length > 128) continue;
             var cookie = Credentials.Cookie(c.Name);
             if (cookie.Session) { _schemes.Add(cookie.SchemeId); continue; }
+            if (!detail) continue;
             if (shape.Cookie.Count >= 64 && !shape.Cookie.ContainsKey(cookie.Name)) continue;
             Param(shape.Cookie, cookie.Name, rejected, c.Value.ToString());
         }

@@ -101,12 +101,12 @@ public static class Redactor
     private static bool HasHit(List<SensitiveHit> hits, string part, string lower)
     {
         foreach (var h in hits)
-            if (h.Part == part && string.Equals(h.Location, lower, StringComparison.Ordinal)) return true;
+            if (h.Value.Length > 0 && h.Part == part && string.Equals(h.Location, lower, StringComparison.Ordinal)) return true;
         return false;
     }
 
     /// <summary>
-    /// <see cref="Authorization(string)"/> of an ASCII value read from its bytes (only the scheme and the preview
+    /// <see cref="Authorization(ReadOnlySpan{char})"/> of an ASCII value read from its bytes (only the scheme and the preview
     /// are made strings); null when the value is not plain ASCII or would come out unchanged.
     /// </summary>
     private static string? AuthorizationFromBytes(ReadOnlySpan<byte> raw)
@@ -118,8 +118,6 @@ public static class Redactor
         var masked = Authorization(chars[..n]);
         return chars[..n].SequenceEqual(masked) ? null : masked;
     }
-
-    private static string Authorization(string value) => Authorization(value.AsSpan());
 
     private static string Authorization(ReadOnlySpan<char> value)
     {

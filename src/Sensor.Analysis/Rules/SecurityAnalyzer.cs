@@ -244,12 +244,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             if (sp > 0) v = v[(sp + 1)..].Trim();
             if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.Count('.') != 2 || v.Length > 8192) return;
             var key = Digest.Of(v);
-            if (!_jwts.TryGet(key, out var facts))
-            {
-                facts = JwtFacts.Decode(v.ToString());
-                _jwts.Add(key, facts, 8 + (facts.Valid ? facts.SensitiveClaims.Length : 0));
-            }
-            Report(ev, facts, location, ts, ok);
+            Report(ev, _jwts.TryGet(key, out var facts) ? facts : Learn(key, v.ToString()), location, ts, ok);
         }
 
         /// <summary>As above, for a header value's bytes as sent: a token seen before is never decoded (its digest is of the bytes).</summary>
@@ -260,12 +255,15 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             if (sp > 0) v = v[(sp + 1)..].TrimStart((byte)' ');
             if (!v.StartsWith("eyJ"u8) || v.Count((byte)'.') != 2 || v.Length > 8192) return;
             var key = Digest.Of(v, 1);
-            if (!_jwts.TryGet(key, out var facts))
-            {
-                facts = JwtFacts.Decode(Encoding.UTF8.GetString(v.TrimEnd((byte)' ')));
-                _jwts.Add(key, facts, 8 + (facts.Valid ? facts.SensitiveClaims.Length : 0));
-            }
-            Report(ev, facts, location, ts, ok);
+            Report(ev, _jwts.TryGet(key, out var facts) ? facts : Learn(key, Encoding.UTF8.GetString(v)), location, ts, ok);
+        }
+
+        /// <summary>Decodes a token not seen before and remembers what it reveals.</summary>
+        private JwtFacts Learn(UInt128 key, string token)
+        {
+            var facts = JwtFacts.Decode(token);
+            _jwts.Add(key, facts, 8 + (facts.Valid ? facts.SensitiveClaims.Length : 0));
+            return facts;
         }
 
         private static void Report(EndpointEvidence ev, JwtFacts facts, string location, long ts, bool ok)

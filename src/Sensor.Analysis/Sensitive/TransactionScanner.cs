@@ -44,8 +44,7 @@ public static class TransactionScanner
         if (s.Replayed(whole, key)) return;
         int mark = s.Mark;
         ScanSegments(path, s);
-        var found = s.Since(mark);
-        whole.Add(key, found, 8 + found.Sum(h => h.Value.Length));
+        s.Remember(whole, key, mark);
     }
 
     [ThreadStatic] private static ValueMemo<UInt128, SensitiveHit[]>? t_wholePathMemo;
@@ -59,8 +58,7 @@ public static class TransactionScanner
         if (s.Replayed(memo, key)) return;
         int mark = s.Mark;
         BodyScanner.Form(query, SensitiveParts.Query, s, ValueSource.Query);
-        var found = s.Since(mark);
-        memo.Add(key, found, 8 + found.Sum(h => h.Value.Length));
+        s.Remember(memo, key, mark);
     }
 
     [ThreadStatic] private static ValueMemo<UInt128, SensitiveHit[]>? t_queryMemo;
@@ -145,8 +143,7 @@ public static class TransactionScanner
             if (value.Length > 16384) value = value[..16384];
             int mark = s.Mark;
             ScanHeader(part, cookiePart, s, name, value);
-            var found = s.Since(mark);
-            memo.Add(key, found, 8 + found.Sum(h => h.Value.Length));
+            s.Remember(memo, key, mark);
         }
     }
 

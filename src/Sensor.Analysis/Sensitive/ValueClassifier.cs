@@ -58,6 +58,15 @@ internal sealed class ScanState(SensitiveScanOptions options, List<SensitiveHit>
         return true;
     }
 
+    /// <summary>Remembers in <paramref name="memo"/> the hits added since <paramref name="mark"/> for <paramref name="key"/> (a digest: it holds no characters).</summary>
+    public void Remember<TKey>(ValueMemo<TKey, SensitiveHit[]> memo, TKey key, int mark) where TKey : notnull
+    {
+        var found = Since(mark);
+        int chars = 8;
+        foreach (var h in found) chars += h.Value.Length;
+        memo.Add(key, found, chars);
+    }
+
     /// <summary>Adds a hit already judged (a memoised result for the same value at the same place).</summary>
     public void Replay(SensitiveHit h)
     {

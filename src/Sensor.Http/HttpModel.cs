@@ -47,7 +47,29 @@ public sealed class HttpHead
     private string?[]? _names, _lowerNames, _values;
     public string NameAt(int i) => Cached(ref _names, i) ??= HttpHeadParser.Name(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
     /// <summary>The field name in lower case (the form analyzers match on).</summary>
-    public string LowerNameAt(int i) => Cached(ref _lowerNames, i) ??= HeaderNames.Lower(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
+    public string LowerNameAt(int i)
+    {
+        if (_lowerNames == null || _lowerNames.Length < _fieldCount) LowerAll();
+        return Cached(ref _lowerNames, i) ??= HeaderNames.Lower(RawHeaderBytes.AsSpan(Fields[i].NameStart, Fields[i].NameLength));
+    }
+
+    /// <summary>The small id of the field's lowered name (<see cref="HeaderNames.MaxIds"/>), or 0.</summary>
+    public int NameIdAt(int i)
+    {
+        if (_nameIds == null || _nameIds.Length < _fieldCount) LowerAll();
+        return (uint)i < (uint)_fieldCount ? _nameIds![i] : 0;
+    }
+
+    // Every analyzer walks every field: the first asked lowers them all.
+    private void LowerAll()
+    {
+        var names = new string?[_fieldCount];
+        var ids = new int[_fieldCount];
+        HeaderNames.LowerAll(RawHeaderBytes, Fields, _fieldCount, names, ids);
+        (_lowerNames, _nameIds) = (names, ids);
+    }
+
+    private int[]? _nameIds;
     public string ValueAt(int i) => Cached(ref _values, i) ??= FieldValue(Fields[i]);
 
     private ref string? Cached(ref string?[]? cache, int i)

@@ -474,6 +474,26 @@ public class HttpHeadValuesTests
     }
 
     [Fact]
+    public void Lowered_names_have_one_id_per_name_on_every_thread()
+    {
+        var longName = "X-" + new string('Q', 60);   // past the inline slot: lowered by the string table, no id
+        var h = Parse($"GET / HTTP/1.1\r\nAuthorization: a\r\nx-custom-thing: b\r\nX-CUSTOM-THING: c\r\n{longName}: d\r\n\r\n");
+        Assert.Equal(["authorization", "x-custom-thing", "x-custom-thing", longName.ToLowerInvariant()], Enumerable.Range(0, 4).Select(h.LowerNameAt));
+        Assert.Same(h.LowerNameAt(1), h.LowerNameAt(2));
+        Assert.True(h.NameIdAt(0) > 0);
+        Assert.Equal(h.NameIdAt(1), h.NameIdAt(2));
+        Assert.NotEqual(h.NameIdAt(0), h.NameIdAt(1));
+        Assert.Equal(0, h.NameIdAt(3));
+        Assert.Equal(0, h.NameIdAt(9));
+        // Another thread lowers with its own tables, to the same ids.
+        int[] other = [];
+        var thread = new Thread(() => { var o = Parse("GET / HTTP/1.1\r\nX-Custom-Thing: z\r\nauthorization: y\r\n\r\n"); other = [o.NameIdAt(0), o.NameIdAt(1)]; });
+        thread.Start();
+        thread.Join();
+        Assert.Equal([h.NameIdAt(1), h.NameIdAt(0)], other);
+    }
+
+    [Fact]
     public void WithValues_replaces_only_the_given_values()
     {
         var h = Parse("GET / HTTP/1.1\r\nA: one\r\nB:  two  \r\nC: three\r\n\r\n");

@@ -49,8 +49,10 @@ public sealed class ShapeLearner
         _seen.Clear();
         for (int i = 0; i < req.FieldCount; i++)
         {
+            var role = HeaderRoles.At(req, i);
+            if (role == HeaderRole.Transport || !detail && role is HeaderRole.Parameter or HeaderRole.Standard) continue;
             var lower = req.LowerNameAt(i);
-            switch (HeaderRoles.OfLowered(lower))
+            switch (role)
             {
                 case HeaderRole.Authorization:
                     var auth = req.ValueBytesAt(i);
@@ -71,8 +73,8 @@ public sealed class ShapeLearner
         {
             foreach (var s in _schemes)
             {
-                shape.Schemes[s] = shape.Schemes.GetValueOrDefault(s) + 1;
-                if (status is not (401 or 403)) shape.SchemesAccepted[s] = shape.SchemesAccepted.GetValueOrDefault(s) + 1;
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(shape.Schemes, s, out _)++;
+                if (status is not (401 or 403)) System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(shape.SchemesAccepted, s, out _)++;
             }
         }
         else
@@ -283,6 +285,9 @@ public static class HeaderRoles
 
     /// <summary>The role of a header name lowered by <see cref="HttpHead.LowerNameAt"/> (remembered by reference, per thread).</summary>
     public static HeaderRole OfLowered(string lower) => (t_roles ??= new(Of)).Of(lower);
+
+    /// <summary>The role of field <paramref name="i"/> of a message (remembered by name id, per thread).</summary>
+    public static HeaderRole At(HttpHead head, int i) => (t_roles ??= new(Of)).At(head, i);
 
     public static HeaderRole Of(string lower)
     {

@@ -44,10 +44,17 @@ public sealed class EndpointEvidence
     // (429, RateLimit-* / Retry-After headers). Enumeration: distinct numeric ids per client at the first id
     // position. Both are bounded and merged across workers (one client's connections may sit on several).
     public const int MaxClientMinutes = 4096, MaxClients = 512, MaxIdsPerClient = 512;
-    public readonly Dictionary<(string Client, long Minute), long> ClientMinutes = [];
+    private readonly Dictionary<(string Client, long Minute), long> _clientMinutes = [];
+    public IReadOnlyDictionary<(string Client, long Minute), long> ClientMinutes { get { FlushRun(); return _clientMinutes; } }
+    // The current run of requests from one client within one minute, counted here and added to the table when the
+    // client or the minute changes (a busy client's requests come one after another: one table update per run).
+    private string? _runClient;
+    private long _runMinute, _runCount;
     public bool RateLimitSignals;
     public readonly Dictionary<string, HashSet<long>> IdsByClient = [];
     public long IdRequests, IdRequests2xx;
+    /// <summary>Successful responses with a body seen by this worker (the stack-trace search samples by it; not merged).</summary>
+    public long SuccessBodies;
 
     /// <summary>Highest per-client minute already folded away to keep the table bounded.</summary>
     public long PeakFolded;
@@ -56,21 +63,51 @@ public sealed class EndpointEvidence
 
     public void CountClientMinute(string client, long minute)
     {
-        var k = (client, minute);
-        if (!ClientMinutes.ContainsKey(k) && ClientMinutes.Count >= MaxClientMinutes)
+        if (ReferenceEquals(client, _runClient) && minute == _runMinute) { _runCount++; return; }
+        FlushRun();
+        (_runClient, _runMinute, _runCount) = (client, minute, 1);
+    }
+
+    private void FlushRun()
+    {
+        if (_runCount == 0) return;
+        var k = (_runClient!, _runMinute);
+        long n = _runCount;
+        _runCount = 0;
+        _runClient = null;
+        if (_clientMinutes.Count >= MaxClientMinutes && !_clientMinutes.ContainsKey(k))
         {
             // Full: remember the peak so far and forget minutes before the previous one, once per minute (with more
             // clients than fit in two minutes, pruning on every new client would scan the whole table each time).
-            if (_prunedAt != minute)
+            if (_prunedAt != k.Item2)
             {
-                _prunedAt = minute;
-                PeakFolded = MaxPerClientMinute;
-                foreach (var old in ClientMinutes.Keys.Where(x => x.Minute < minute - 1).ToList()) ClientMinutes.Remove(old);
+                _prunedAt = k.Item2;
+                PeakFolded = Math.Max(PeakFolded, _clientMinutes.Values.Max());
+                foreach (var old in _clientMinutes.Keys.Where(x => x.Minute < k.Item2 - 1).ToList()) _clientMinutes.Remove(old);
             }
-            if (ClientMinutes.Count >= MaxClientMinutes) return;
+            if (_clientMinutes.Count >= MaxClientMinutes) return;
         }
-        ClientMinutes[k] = ClientMinutes.GetValueOrDefault(k) + 1;
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_clientMinutes, k, out _) += n;
     }
+
+    /// <summary>An object id one client asked for (bounded per client and in clients).</summary>
+    public void AddId(string client, long id)
+    {
+        // The same client again (its requests come one after another): no table lookup.
+        if (!ReferenceEquals(client, _idsClient))
+        {
+            if (!IdsByClient.TryGetValue(client, out _ids) && IdsByClient.Count < MaxClients) IdsByClient[client] = _ids = [];
+            _idsClient = client;
+            _idsFull = _ids == null || _ids.Count >= MaxIdsPerClient;
+        }
+        if (_idsFull) return;
+        _ids!.Add(id);
+        _idsFull = _ids.Count >= MaxIdsPerClient;
+    }
+
+    private string? _idsClient;
+    private HashSet<long>? _ids;
+    private bool _idsFull;
 
     /// <summary>The client that fetched the most distinct ids: how many, and the longest run of consecutive ones.</summary>
     public (long Distinct, long LongestRun) Enumeration()
@@ -91,12 +128,23 @@ public sealed class EndpointEvidence
         return (best, run);
     }
 
+    // In front of the table, one slot per identity bucket: the same few rules fire on every request of an
+    // endpoint with the same (literal, once-made) strings, so most calls end on two reference compares.
+    private readonly (string? Rule, string? Location, Hit? Hit)[] _recent = new (string?, string?, Hit?)[16];
+
     public void Add(string rule, string location, long ts, string? evidence, bool answered2xx)
     {
-        if (!Hits.TryGetValue((rule, location), out var h))
+        ref var r = ref _recent[(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(rule) ^ System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(location)) & 15];
+        Hit? h;
+        if (ReferenceEquals(r.Rule, rule) && ReferenceEquals(r.Location, location)) h = r.Hit!;
+        else
         {
-            if (Hits.Count >= 256) return;   // bounded: a pathological endpoint cannot grow this without end
-            Hits[(rule, location)] = h = new Hit();
+            if (!Hits.TryGetValue((rule, location), out h))
+            {
+                if (Hits.Count >= 256) return;   // bounded: a pathological endpoint cannot grow this without end
+                Hits[(rule, location)] = h = new Hit();
+            }
+            r = (rule, location, h);
         }
         h.Count++;
         if (answered2xx) h.Answered2xx++;
@@ -114,8 +162,9 @@ public sealed class EndpointEvidence
             if (Hits.TryGetValue(k, out var mine)) mine.Merge(h);
             else Hits[k] = h;
         }
+        FlushRun();
         foreach (var (k, n) in o.ClientMinutes)
-            if (ClientMinutes.ContainsKey(k) || ClientMinutes.Count < MaxClientMinutes) ClientMinutes[k] = ClientMinutes.GetValueOrDefault(k) + n;
+            if (_clientMinutes.ContainsKey(k) || _clientMinutes.Count < MaxClientMinutes) _clientMinutes[k] = _clientMinutes.GetValueOrDefault(k) + n;
         PeakFolded = Math.Max(PeakFolded, o.PeakFolded);
         RateLimitSignals |= o.RateLimitSignals;
         foreach (var (c, ids) in o.IdsByClient)

@@ -50,12 +50,14 @@ public static class Redactor
     {
         var hitPart = request ? SensitiveParts.ReqHeader : SensitiveParts.RespHeader;
         List<(int, string)>? changes = null;
+        var masks = t_masks ??= new(Decide);
         for (int i = 0; i < head.FieldCount; i++)
         {
-            var lower = head.LowerNameAt(i);
             // Most fields are neither credentials nor where a detector found something: not even decoded.
+            var mask = masks.At(head, i);
+            if (mask == Mask.None && hits.Count == 0) continue;
+            var lower = head.LowerNameAt(i);
             string? value = null, v = null;
-            var mask = MaskOf(lower);
             if (mask == Mask.Authorization && !HasHit(hits, hitPart, lower) && AuthorizationFromBytes(head.ValueBytesAt(i)) is { } fromBytes)
             {
                 // The common case, a bearer token: masked from the bytes as sent, never decoded as a whole.
@@ -76,8 +78,6 @@ public static class Redactor
     [ThreadStatic] private static HeaderNameMemo<Mask>? t_masks;
 
     /// <summary>Credential headers and cookies: their values are masked whether or not a detector found anything.</summary>
-    private static Mask MaskOf(string lower) => (t_masks ??= new(Decide)).Of(lower);
-
     private static Mask Decide(string lower) => lower switch
     {
         "cookie" => Mask.Cookie,

@@ -13,9 +13,17 @@ namespace Sensor.Analysis.Rules;
 /// walking through object ids, and attack payloads with how the server answered. Rules are applied after
 /// the run (<see cref="TrafficRules"/>), once endpoints are templated. One analyzer per worker, bounded tables.
 /// </summary>
-public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
+public sealed class SecurityAnalyzerFactory(Sensor.Core.CounterRegistry? counters = null) : IHttpAnalyzerFactory
 {
     public const int MaxShapesPerWorker = 20_000;
+    /// <summary>
+    /// Successful responses of an endpoint whose bodies are searched for stack traces and error pages: every one of
+    /// the first <see cref="FullBodyChecks"/>, then one in <see cref="BodyCheckEvery"/>. Error answers (4xx, 5xx),
+    /// where traces live, are always searched; an endpoint that leaks in its successes does it again and again.
+    /// </summary>
+    public const int FullBodyChecks = 64, BodyCheckEvery = 16;
+    private readonly Sensor.Core.Counter _bodiesSkipped = (counters ?? new Sensor.Core.CounterRegistry()).Create("security", "bodies_sampled_out",
+        "successful responses whose bodies were not searched for stack traces (busy endpoint, see sampling)");
     private readonly List<Analyzer> _parts = [];
     public string Name => "security";
 
@@ -73,11 +81,8 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             if (_clients.Count < 65536) _clients[ip] = text;
             return text;
         }
-        [ThreadStatic] private static HeaderNameMemo<(string Location, HeaderRole Role)>? t_roles;
-
         /// <summary>"req_header:name" and the role of a request header, by its lowered name (remembered per thread).</summary>
-        private static (string Location, HeaderRole Role) Role(string lower) =>
-            (t_roles ??= new(static l => ("req_header:" + l, HeaderRoles.Of(l)))).Of(lower);
+        [ThreadStatic] private static HeaderNameMemo<(string Location, HeaderRole Role)>? t_roles;
 
         public void OnTransaction(HttpTransaction t)
         {
@@ -99,9 +104,10 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
 
             // Credentials on the wire: everything we parse is plaintext HTTP.
             bool credential = t.Query is { } query && Credentials.MayHoldQueryCredential(query) && Credentials.Schemes(req, query).Count > 0;
+            var roles = t_roles ??= new(static l => ("req_header:" + l, HeaderRoles.Of(l)));
             for (int i = 0; i < req.FieldCount; i++)
             {
-                var (location, role) = Role(req.LowerNameAt(i));
+                var (location, role) = roles.At(req, i);
                 if (role is HeaderRole.Authorization or HeaderRole.Credential)
                 {
                     credential = true;
@@ -132,14 +138,12 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                 {
                     ev.IdRequests++;
                     if (ok) ev.IdRequests2xx++;
-                    if (!ev.IdsByClient.TryGetValue(client, out var ids) && ev.IdsByClient.Count < EndpointEvidence.MaxClients)
-                        ev.IdsByClient[client] = ids = [];
-                    if (ids != null && ids.Count < EndpointEvidence.MaxIdsPerClient) ids.Add(id);
+                    ev.AddId(client, id);
                 }
             }
 
             // Attack payloads in the path and query, with the answer they got.
-            Payloads(ev, "path", Uri.UnescapeDataString(t.Path), ts, status);
+            if (t.Path.Contains('%') || AttackPayloads.MayContain(t.Path)) Payloads(ev, "path", Uri.UnescapeDataString(t.Path), ts, status);
             // Most queries hold nothing a payload rule looks for: one pass over the raw text tells (encoded ones are decoded below).
             if (t.Query is { Length: > 0 } q && (q.Contains('%') || q.Contains('+') || AttackPayloads.MayContain(q)))
                 foreach (var pair in q.Split('&'))
@@ -157,15 +161,15 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             bool hasBody = t.ResponseBody.Length > 0;
             string? acao = null, acac = null;
             bool nosniff = false;
+            var kinds = t_responseHeaders ??= new(Kind);
             for (int i = 0; i < resp.FieldCount; i++)
             {
-                var name = resp.LowerNameAt(i);
-                switch ((t_responseHeaders ??= new(Kind)).Of(name))
+                switch (kinds.At(resp, i))
                 {
                     case ResponseHeader.SetCookie: Cookie(ev, resp.ValueAt(i), ts); break;
                     case ResponseHeader.Version:
                         var v = resp.ValueAt(i);
-                        if (v.Any(char.IsAsciiDigit) && v.Any(char.IsAsciiLetter)) ev.Add("version-disclosure", "resp_header:" + name, ts, Trim(v, 60), false);
+                        if (v.Any(char.IsAsciiDigit) && v.Any(char.IsAsciiLetter)) ev.Add("version-disclosure", "resp_header:" + resp.LowerNameAt(i), ts, Trim(v, 60), false);
                         break;
                     case ResponseHeader.AllowOrigin: acao = resp.ValueAt(i).Trim(); break;
                     case ResponseHeader.AllowCredentials: acac = resp.ValueAt(i).Trim(); break;
@@ -188,13 +192,22 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
                 if (cc == null || !(cc.Contains("no-store", StringComparison.OrdinalIgnoreCase) || cc.Contains("private", StringComparison.OrdinalIgnoreCase)))
                     ev.Add("sensitive-cacheable", "resp_header:cache-control", ts, cc == null ? "no Cache-Control" : "Cache-Control: " + Trim(cc, 60), false);
             }
-            if (hasBody && t.ResponseBody.CapturedLength > 0)
+            if (hasBody && t.ResponseBody.CapturedLength > 0 && !SampledOut(ev, status))
             {
                 var body = t.ResponseBody.Content;
                 var window = body.Length > 64 * 1024 ? body[..(64 * 1024)] : body;
                 if (StackTraces.Find(window) is { } marker) ev.Add("stack-trace-disclosure", "resp_body", ts, marker, false);
                 else if (status >= 500 && body.Length > 1024) ev.Add("verbose-error", "resp_body", ts, $"{status} with a {body.Length}-byte body", false);
             }
+        }
+
+        private bool SampledOut(EndpointEvidence ev, int status)
+        {
+            if (status is < 200 or >= 400) return false;
+            long n = ++ev.SuccessBodies;
+            if (n <= FullBodyChecks || n % BodyCheckEvery == 0) return false;
+            owner._bodiesSkipped.Inc();
+            return true;
         }
 
         private enum ResponseHeader { Other, SetCookie, Version, AllowOrigin, AllowCredentials, RateLimit, NoSniff }
@@ -242,7 +255,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             var v = value.Trim();
             int sp = v.IndexOf(' ');
             if (sp > 0) v = v[(sp + 1)..].Trim();
-            if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.Count('.') != 2 || v.Length > 8192) return;
+            if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.Count('.') != 2 || v.Length > 8192 || !Validators.B64MayBeJsonObject(v[(v.IndexOf('.') + 1)..])) return;
             var key = Digest.Of(v);
             Report(ev, _jwts.TryGet(key, out var facts) ? facts : Learn(key, v.ToString()), location, ts, ok);
         }
@@ -253,7 +266,7 @@ public sealed class SecurityAnalyzerFactory : IHttpAnalyzerFactory
             var v = value.Trim((byte)' ');
             int sp = v.IndexOf((byte)' ');
             if (sp > 0) v = v[(sp + 1)..].TrimStart((byte)' ');
-            if (!v.StartsWith("eyJ"u8) || v.Count((byte)'.') != 2 || v.Length > 8192) return;
+            if (!v.StartsWith("eyJ"u8) || v.Count((byte)'.') != 2 || v.Length > 8192 || !Validators.B64MayBeJsonObject(v[(v.IndexOf((byte)'.') + 1)..])) return;
             var key = Digest.Of(v, 1);
             Report(ev, _jwts.TryGet(key, out var facts) ? facts : Learn(key, Encoding.UTF8.GetString(v)), location, ts, ok);
         }
@@ -398,7 +411,10 @@ public static class AttackPayloads
 
     /// <summary>False when <paramref name="v"/> holds none of the literals the rules look for (then <see cref="Classify"/> finds nothing).</summary>
     public static bool MayContain(ReadOnlySpan<char> v) =>
-        (v.IndexOfAny(HintChars) >= 0 || v.Contains("/etc/passwd", StringComparison.OrdinalIgnoreCase)) && v.IndexOfAny(Hints) >= 0;
+        (v.IndexOfAny(HintChars) >= 0 || v.IndexOfAny(Passwd) >= 0) && v.IndexOfAny(Hints) >= 0;
+
+    // Searched on its own (vectorised; a case-insensitive Contains is a character loop in invariant mode).
+    private static readonly System.Buffers.SearchValues<string> Passwd = System.Buffers.SearchValues.Create(["/etc/passwd"], StringComparison.OrdinalIgnoreCase);
 
     // Every literal above but /etc/passwd holds one of these characters, which plain paths and values (/api/v1/users/42)
     // do not: one quick pass spares the many-word search for most of them.

@@ -61,6 +61,27 @@ internal static class KeyClassifier
         return c;
     }
 
+    /// <summary>As above for a key read in place (a path segment): made a string only when not seen before.</summary>
+    public static KeyClass Classify(ReadOnlySpan<char> key)
+    {
+        if (key.IsEmpty) return KeyClass.None;
+        if (key.Length > MaxKeyChars) return Classify(key.ToString());
+        // The same few words (users, orders, v1) on every request: a small slot table answers before any hashing.
+        var slots = t_recent ??= new (string?, KeyClass)[256];
+        ref var slot = ref slots[(key.Length * 31 + key[0] * 7 + key[^1] + (key.Length > 2 ? key[key.Length / 2] * 131 : 0)) & 255];
+        if (slot.Key != null && key.SequenceEqual(slot.Key)) return slot.Class;
+        var cache = (t_keys ??= new(StringComparer.Ordinal)).GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!cache.TryGetValue(key, out var text, out var known))
+        {
+            text = key.ToString();
+            known = Classify(text);
+        }
+        slot = (text, known);
+        return known;
+    }
+
+    [ThreadStatic] private static (string? Key, KeyClass Class)[]? t_recent;
+
     private static KeyClass Compute(string key, bool header)
     {
         var tokens = Tokenize(key);

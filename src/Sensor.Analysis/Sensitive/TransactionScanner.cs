@@ -36,18 +36,10 @@ public static class TransactionScanner
 
     private static void ScanPath(string path, ScanState s)
     {
-        if (path.Length == 0) return;
-        // The same paths come back (an object fetched again and again): one lookup instead of one per segment,
-        // by digest (a hit then compares no cold strings).
-        var whole = t_wholePathMemo ??= new(MemoChars / 4);
-        var key = Digest.Of(path);
-        if (s.Replayed(whole, key)) return;
-        int mark = s.Mark;
-        ScanSegments(path, s);
-        s.Remember(whole, key, mark);
+        // No memo of whole paths: they hold object ids, so most are new, and the lookup into a table that large
+        // cost more than the per-segment work it saved (segments are remembered below).
+        if (path.Length > 0) ScanSegments(path, s);
     }
-
-    [ThreadStatic] private static ValueMemo<UInt128, SensitiveHit[]>? t_wholePathMemo;
 
     private static void ScanQuery(string query, ScanState s)
     {
@@ -65,32 +57,68 @@ public static class TransactionScanner
 
     private static void ScanSegments(string path, ScanState s)
     {
-        if (path.Length > 8192) path = path[..8192];
-        var segments = path.Split('/');
+        var rest = path.AsSpan(0, Math.Min(path.Length, 8192));
         var memo = t_pathMemo ??= new(MemoChars / 4);
-        string? previous = null;
-        for (int i = 1; i < segments.Length && !s.Full; i++)
+        // Segments are read in place: only a segment not seen before (in its position, after the same segment)
+        // becomes a string.
+        Span<char> keyChars = stackalloc char[KeyCharsMax];
+        ReadOnlySpan<char> previous = default;
+        bool hasPrevious = false;
+        string? decoded = null;
+        for (int i = 0; ; i++)
         {
-            var seg = segments[i];
-            if (seg.Length == 0) { previous = null; continue; }
-            var v = PercentDecode(seg);
-            // Static segments (api, v1, users) come back on every request; what a segment yields depends only on
-            // its position, the segment before it and itself.
-            if (!s.Replayed(memo, (i, previous, v)))
+            int slash = rest.IndexOf('/');
+            var seg = slash < 0 ? rest : rest[..slash];
+            rest = slash < 0 ? default : rest[(slash + 1)..];
+            if (i > 0 && !s.Full)
             {
-                int mark = s.Mark;
-                ValueClassifier.Classify(new FieldCtx(SensitiveParts.Path, SegmentLocation(i - 1), ValueSource.Path)
+                if (seg.IsEmpty) hasPrevious = false;
+                else
                 {
-                    Key = previous,
-                    KeyFlags = KeyClassifier.Classify(previous),   // /users/by-email/{x}, /phones/{x}
-                }, v, false, s);
-                memo.Add((i, previous, v), s.Since(mark), v.Length + (previous?.Length ?? 0));
+                    decoded = seg.Contains('%') ? PercentDecode(seg.ToString()) : null;
+                    var v = decoded ?? seg;
+                    Segment(i, hasPrevious ? previous : null, v, hasPrevious, memo, keyChars, s);
+                    // What follows an object id is judged the same after any id: /users/{n}/orders is one key, not one per user.
+                    previous = v.Length <= 6 && Validators.AllDigits(v) ? "0" : v;
+                    hasPrevious = true;
+                }
             }
-            previous = v;
+            if (slash < 0) break;
         }
     }
 
-    [ThreadStatic] private static ValueMemo<(int, string?, string), SensitiveHit[]>? t_pathMemo;
+    private const int KeyCharsMax = 256;
+
+    private static void Segment(int i, ReadOnlySpan<char> previous, ReadOnlySpan<char> v, bool hasPrevious, ValueMemo<UInt128, SensitiveHit[]> memo, Span<char> keyChars, ScanState s)
+    {
+        // An object id (a few digits) holds nothing under an ordinary name: not worth a memo entry per id.
+        if (v.Length <= 6 && Validators.AllDigits(v) && (KeyClassifier.Classify(previous) & ShortDigitKeys) == 0) return;
+        // Static segments (api, v1, users) come back on every request; what a segment yields depends only on
+        // its position, the segment before it and itself.
+        bool memoise = previous.Length + v.Length + 2 <= KeyCharsMax;
+        UInt128 key = default;
+        if (memoise)
+        {
+            keyChars[0] = (char)i;
+            previous.CopyTo(keyChars[1..]);
+            keyChars[previous.Length + 1] = hasPrevious ? '/' : '\0';
+            v.CopyTo(keyChars[(previous.Length + 2)..]);
+            key = Digest.Of(keyChars[..(previous.Length + v.Length + 2)]);
+            if (s.Replayed(memo, key)) return;
+        }
+        int mark = s.Mark;
+        var previousText = hasPrevious ? previous.ToString() : null;
+        ValueClassifier.Classify(new FieldCtx(SensitiveParts.Path, SegmentLocation(i - 1), ValueSource.Path)
+        {
+            Key = previousText,
+            KeyFlags = KeyClassifier.Classify(previousText),   // /users/by-email/{x}, /phones/{x}
+        }, v.ToString(), false, s);
+        if (memoise) s.Remember(memo, key, mark);
+    }
+
+    [ThreadStatic] private static ValueMemo<UInt128, SensitiveHit[]>? t_pathMemo;
+    // Names under which a short number can still be something: a PIN, a secret, a date of birth (ddmmyy).
+    internal const KeyClass ShortDigitKeys = KeyClass.Password | KeyClass.Secret | KeyClass.Dob | KeyClass.Ssn | KeyClass.Card | KeyClass.Phone;
     private static readonly string[] SegmentLocations = [.. Enumerable.Range(0, 32).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
     private static string SegmentLocation(int i) => i < SegmentLocations.Length ? SegmentLocations[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -129,13 +157,15 @@ public static class TransactionScanner
     private static void ScanHeaders(HttpHead head, string part, string cookiePart, ScanState s)
     {
         var memo = t_headerMemo ??= new(MemoChars);
+        var skipped = t_skipped ??= new(Skip);   // thread statics fetched once per message, not per field
         for (int i = 0; i < head.FieldCount && !s.Full; i++)
         {
+            if (skipped.At(head, i)) continue;
             var name = head.LowerNameAt(i);
-            if (Skipped(name)) continue;
             // Keyed by the value's bytes as sent: a value seen before is not even decoded.
             var bytes = head.ValueBytesAt(i);
             if (bytes.IsEmpty) continue;
+            if (FakeJwtBearer(name, bytes)) continue;
             var key = new HeaderValueKey(name, Digest.Of(bytes, part == SensitiveParts.ReqHeader ? 0 : 1));
             if (s.Replayed(memo, key)) continue;
             var value = head.ValueAt(i);
@@ -157,9 +187,22 @@ public static class TransactionScanner
         public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Name) ^ (int)(ulong)Value;
     }
 
-    [ThreadStatic] private static HeaderNameMemo<bool>? t_skipped;
+    /// <summary>
+    /// "Bearer eyJ….x.y" in an Authorization header whose claims part cannot decode to a JSON object: shaped like a
+    /// JWT but not one (a fake or a cut token), which <see cref="ValueClassifier.Authorization"/> reports as nothing.
+    /// Told from the bytes, before a digest, a memo lookup or a decode.
+    /// </summary>
+    private static bool FakeJwtBearer(string name, ReadOnlySpan<byte> value)
+    {
+        if (name is not ("authorization" or "proxy-authorization" or "x-authorization") || value.Length is < 12 or > 1024
+            || !System.Text.Ascii.EqualsIgnoreCase(value[..7], "bearer "u8)) return false;
+        var token = value[7..].Trim((byte)' ');
+        if (!token.StartsWith("eyJ"u8) || token.IndexOf((byte)' ') >= 0) return false;
+        int dot = token.IndexOf((byte)'.');
+        return dot > 0 && !Validators.B64MayBeJsonObject(token[(dot + 1)..]);
+    }
 
-    private static bool Skipped(string lower) => (t_skipped ??= new(Skip)).Of(lower);
+    [ThreadStatic] private static HeaderNameMemo<bool>? t_skipped;
 
     private static bool Skip(string lower) =>
         SkipHeaders.Contains(lower) || lower.StartsWith("sec-", StringComparison.Ordinal) || lower.StartsWith("access-control-", StringComparison.Ordinal);

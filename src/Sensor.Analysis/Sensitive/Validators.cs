@@ -367,7 +367,7 @@ internal static class Validators
         var h = v[..d1];
         var p = v[(d1 + 1)..d2];
         var s = v[(d2 + 1)..];
-        if (!IsB64Url(h) || !IsB64Url(p) || !IsB64Url(s)) return false;
+        if (!B64MayBeJsonObject(p) || !IsB64Url(h) || !IsB64Url(p) || !IsB64Url(s)) return false;
         var header = DecodeB64Url(h);
         if (header is null || !JsonObjectWith(header, "alg")) return false;
         var payload = DecodeB64Url(p);
@@ -398,6 +398,14 @@ internal static class Validators
     /// Cheap test before a JSON reader, which can only report invalid input by throwing: a document that does not
     /// even begin with '{' and end with '}' (random bytes, mostly) is not an object.
     /// </summary>
+    /// <summary>
+    /// Whether base64url text (a token's claims part) can decode to a JSON object: its first character encodes the
+    /// top six bits of the first byte, '{' (e) or leading JSON whitespace (I, C, D). Opaque tokens that merely
+    /// start like a JWT end here, before a digest, a memo lookup or a decode.
+    /// </summary>
+    public static bool B64MayBeJsonObject(ReadOnlySpan<char> b64url) => b64url.Length > 0 && b64url[0] is 'e' or 'I' or 'C' or 'D';
+    public static bool B64MayBeJsonObject(ReadOnlySpan<byte> b64url) => b64url.Length > 0 && b64url[0] is (byte)'e' or (byte)'I' or (byte)'C' or (byte)'D';
+
     public static bool MayBeJsonObject(ReadOnlySpan<byte> json)
     {
         json = json.Trim(" \t\r\n"u8);
@@ -511,6 +519,8 @@ internal static class Validators
     public static bool KeyLike(string v, int minLength = 16)
     {
         if (v.Length < minLength || v.Length > 512) return false;
+        // Cheapest rejections first: the character count and the placeholder search read the whole value.
+        if (v.StartsWith("eyJ", StringComparison.Ordinal) && v.Contains('.')) return false;   // JWT-shaped but not a JWT: a fake or a cut token
         int upper = 0, lower = 0, digit = 0, other = 0;
         foreach (var c in v)
         {
@@ -520,8 +530,6 @@ internal static class Validators
             else if (c is '-' or '_' or '.' or '+' or '/' or '=' or '~' or ':') other++;
             else return false;
         }
-        // Cheapest rejections first: the placeholder search reads the whole value.
-        if (v.StartsWith("eyJ", StringComparison.Ordinal) && v.Contains('.')) return false;   // JWT-shaped but not a JWT: a fake or a cut token
         if (digit == v.Length) return false;
         int classes = (upper > 0 ? 1 : 0) + (lower > 0 ? 1 : 0) + (digit > 0 ? 1 : 0);
         if (classes < 2) return false;

@@ -210,7 +210,8 @@ internal static class ValueClassifier
         int sp = v.IndexOf(' ');
         string scheme = sp > 0 ? v[..sp] : "";
         string cred = sp > 0 ? v[(sp + 1)..].Trim() : v;
-        switch (scheme.ToLowerInvariant())
+        // Most values say Bearer: no lowered copy of the scheme for them.
+        switch (scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase) ? "bearer" : scheme.ToLowerInvariant())
         {
             case "basic":
                 var text = Validators.DecodeBase64Text(cred);

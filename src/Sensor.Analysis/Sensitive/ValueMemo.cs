@@ -30,14 +30,22 @@ internal sealed class ValueMemo<TKey, TValue>(int maxChars) where TKey : notnull
 {
     private Dictionary<TKey, (TValue Value, int Chars)> _current = [], _previous = [];
     private int _chars;
+    // In front of the tables, one slot per hash bucket: the values that come back on nearly every request (static
+    // path segments, the common queries) are answered from a few cache lines instead of a table of tens of
+    // thousands of entries.
+    private readonly (TKey Key, TValue Value, bool Set)[] _front = new (TKey, TValue, bool)[FrontSlots];
+    private const int FrontSlots = 256;
 
     public bool TryGet(TKey key, out TValue value)
     {
-        if (_current.TryGetValue(key, out var e)) { value = e.Value; return true; }
+        ref var f = ref _front[key.GetHashCode() & (FrontSlots - 1)];
+        if (f.Set && EqualityComparer<TKey>.Default.Equals(f.Key, key)) { value = f.Value; return true; }
+        if (_current.TryGetValue(key, out var e)) { value = e.Value; f = (key, value, true); return true; }
         if (_previous.Count > 0 && _previous.Remove(key, out e))
         {
             Put(key, e);
             value = e.Value;
+            f = (key, value, true);
             return true;
         }
         value = default!;
@@ -74,6 +82,20 @@ internal sealed class HeaderNameMemo<T>(Func<string, T> decide)
     private readonly Dictionary<string, T> _known = new(ReferenceEqualityComparer.Instance);
     // In front of the table: one slot per identity-hash bucket, as most lookups are for the same dozen names.
     private readonly (string? Name, T Decision)[] _recent = new (string?, T)[256];
+
+    // Decisions by name id (HeaderNames.MaxIds): an array read, without touching the name.
+    private readonly (T Decision, bool Set)[] _byId = new (T, bool)[Sensor.Http.HeaderNames.MaxIds];
+
+    /// <summary>The decision for field <paramref name="i"/> of a message.</summary>
+    public T At(Sensor.Http.HttpHead head, int i)
+    {
+        int id = head.NameIdAt(i);
+        ref var e = ref _byId[(uint)id < (uint)_byId.Length ? id : 0];
+        if (id > 0 && e.Set) return e.Decision;
+        var d = Of(head.LowerNameAt(i));
+        if (id > 0 && id < _byId.Length) e = (d, true);
+        return d;
+    }
 
     public T Of(string lower)
     {

@@ -87,7 +87,7 @@ public sealed class LiveRunner : IAsyncDisposable
             var db = _db;
             int run = _runId;
             _inventory = new InventoryAnalyzerFactory(_counters);
-            _security = new SecurityAnalyzerFactory();
+            _security = new SecurityAnalyzerFactory(_counters);
             var sensitive = new SensitiveDataAnalyzerFactory(InstallationKey.LoadOrCreate(_s.KeyFile), _counters);
             _pipeline = new SensorPipeline(opt, _counters, [sensitive, _inventory, _security], _ => new DuckDbTransactionSink(db.NewConnection(), run, _counters));
             _pipeline.Start();

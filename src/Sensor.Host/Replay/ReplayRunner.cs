@@ -65,7 +65,7 @@ public sealed class ReplayRunner
         // inventory`, the OpenAPI export and the spec comparison are made from.
         var inventory = new Sensor.Analysis.Inventory.InventoryAnalyzerFactory(counters);
         var sensitive = Findings ? new SensitiveDataAnalyzerFactory(InstallationKey.LoadOrCreate(KeyFile), counters) : null;
-        var security = Findings ? new SecurityAnalyzerFactory() : null;
+        var security = Findings ? new SecurityAnalyzerFactory(counters) : null;
         // Sensitive data runs first: it redacts what is stored and tells the inventory which values never to keep.
         IHttpAnalyzerFactory[] all = [.. sensitive != null ? [sensitive] : Array.Empty<IHttpAnalyzerFactory>(),
             .. Inventory ? [inventory] : Array.Empty<IHttpAnalyzerFactory>(), .. security != null ? [security] : Array.Empty<IHttpAnalyzerFactory>(), .. _analyzers];

@@ -120,6 +120,26 @@ public class TrafficRulesTests
     }
 
     [Fact]
+    public void Stack_traces_in_success_bodies_are_sampled_and_error_bodies_always_searched()
+    {
+        const string trace = "{\"debug\":\"Traceback (most recent call last):\\n  File app.py\"}";
+        var t = new RuleTraffic();
+        // A busy endpoint whose successes are clean at first: past the full checks, successes are searched one in BodyCheckEvery.
+        t.Repeat(SecurityAnalyzerFactory.FullBodyChecks, (c, i) => c.Call("GET", "/api/items", 200, responseBody: "{}"));
+        t.Repeat(SecurityAnalyzerFactory.BodyCheckEvery - 1, (c, i) => c.Call("GET", "/api/items", 200, responseBody: trace));
+        Assert.DoesNotContain(t.Findings(), x => x.RuleId == "stack-trace-disclosure");
+
+        // The next sampled success is searched, and an error answer always is.
+        var f = t.Call("GET", "/api/items", 200, responseBody: trace).Findings();
+        Assert.Equal(1, One(f, "stack-trace-disclosure")!.Count);
+        var e = new RuleTraffic()
+            .Repeat(SecurityAnalyzerFactory.FullBodyChecks + 5, (c, i) => c.Call("GET", "/api/items", 200, responseBody: "{}"))
+            .Call("GET", "/api/items", 500, responseBody: trace)
+            .Findings();
+        Assert.Equal(1, One(e, "stack-trace-disclosure")!.Count);
+    }
+
+    [Fact]
     public void Missing_nosniff_only_when_consistently_missing()
     {
         var t = new RuleTraffic();

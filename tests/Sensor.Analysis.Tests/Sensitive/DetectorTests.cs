@@ -129,6 +129,44 @@ public class DetectorTests
     }
 
     [Fact]
+    public void Jwt_claims_may_start_with_json_whitespace()
+    {
+        // The claims part is told from its first base64url character before decoding: '{' and JSON whitespace.
+        foreach (var lead in new[] { "", " ", "\n", "\t", "\r\n" })
+        {
+            var token = B64Url("""{"alg":"HS256"}""") + "." + B64Url(lead + """{"sub":"u-1","exp":1893456000}""") + ".c2lnbmF0dXJlLWJ5dGVz";
+            Has(Header("Authorization", "Bearer " + token), H, "authorization", T.Jwt);
+        }
+        Assert.False(Validators.B64MayBeJsonObject(B64Url("[1,2]")));
+        Assert.False(Validators.B64MayBeJsonObject(""));
+    }
+
+    [Fact]
+    public void Short_numeric_path_segments_under_ordinary_names_hold_nothing()
+    {
+        // The scanner skips short numbers after names outside ShortDigitKeys without judging them: judged, they find nothing.
+        string[] names = ["users", "orders", "items", "v1", "api", "products", "accounts", "customers", "page", "files", "tenants", "id", "code",
+            "zip", "postcode", "number", "year", "month", "day", "amount", "qty", "version", "pin", "dob", "birthdate", "phone", "card", "ssn", "password", "secret", "token"];
+        string[] values = ["0", "7", "42", "123", "1234", "12345", "120590", "999999", "010190"];
+        int skipped = 0;
+        foreach (var name in names)
+        {
+            if ((KeyClassifier.Classify(name) & TransactionScanner.ShortDigitKeys) != 0) continue;
+            skipped++;
+            foreach (var v in values)
+            {
+                var hits = new List<SensitiveHit>();
+                var s = new ScanState(SensitiveScanOptions.Default, hits, 2026);
+                ValueClassifier.Classify(new FieldCtx(SensitiveParts.Path, "1", ValueSource.Path) { Key = name, KeyFlags = KeyClassifier.Classify(name) }, v, false, s);
+                Assert.True(hits.Count == 0, $"/{name}/{v}: {string.Join(", ", hits.Select(h => h.Type))}");
+            }
+        }
+        Assert.True(skipped > 20);
+        // And through the scanner: ids at several depths, the names after them judged alike.
+        None(Scan(new SensitiveTestSupport.Req("GET", "/api/v1/users/123/orders/4567/items/89")));
+    }
+
+    [Fact]
     public void Private_key_blocks_but_not_public_keys_or_certificates()
     {
         var pem = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIB1Vea4R7qBhmRQLAqssLbMmsIGSWn+oBBJ1Bq2+3sTDoAoGCCqGSM49\\nAwEHoUQDQgAEIRoCBsyFXJAxmSENBC9eVVEZiFS7GHGC6ckWOhDeb5QZpPBMUabc\\n-----END EC PRIVATE KEY-----\\n";

@@ -4,14 +4,70 @@ using Sensor.Http;
 namespace Sensor.Analysis.Inventory;
 
 /// <summary>What was seen of one concrete request path of one service and method.</summary>
+/// <remarks>
+/// There is one per concrete path (hundreds of thousands on an API with object ids), so the common case is held
+/// inline: one status code and up to two credential schemes need no table of their own. <see cref="Statuses"/> and
+/// <see cref="AuthSchemes"/> make the tables when asked for (storage, templating, merging).
+/// </remarks>
 public sealed class PathObservation
 {
     public required string Service, Method, Path;
     public long Count;
     public long FirstSeen = long.MaxValue, LastSeen = long.MinValue;   // packet-time ticks
-    public readonly Dictionary<int, long> Statuses = [];
     public long WithCredentials, Unauthenticated2xx;
-    public readonly HashSet<string> AuthSchemes = [];
+    private int _status;
+    private long _statusCount;
+    private Dictionary<int, long>? _statuses;
+    private string? _scheme0, _scheme1;
+    private HashSet<string>? _schemes;
+
+    /// <summary>Responses by status code.</summary>
+    public Dictionary<int, long> Statuses
+    {
+        get
+        {
+            if (_statuses == null)
+            {
+                _statuses = [];
+                if (_statusCount > 0) _statuses[_status] = _statusCount;
+            }
+            return _statuses;
+        }
+    }
+
+    /// <summary>Credential schemes seen on requests for this path.</summary>
+    public HashSet<string> AuthSchemes
+    {
+        get
+        {
+            if (_schemes == null)
+            {
+                _schemes = [];
+                if (_scheme0 != null) _schemes.Add(_scheme0);
+                if (_scheme1 != null) _schemes.Add(_scheme1);
+            }
+            return _schemes;
+        }
+    }
+
+    public void CountStatus(int status)
+    {
+        if (_statuses == null && (_statusCount == 0 || _status == status)) { _status = status; _statusCount++; return; }
+        var all = Statuses;
+        all[status] = all.GetValueOrDefault(status) + 1;
+    }
+
+    public void AddSchemes(HashSet<string> schemes)
+    {
+        if (_schemes != null) { _schemes.UnionWith(schemes); return; }
+        foreach (var s in schemes)
+        {
+            if (s == _scheme0 || s == _scheme1) continue;
+            if (_scheme0 == null) _scheme0 = s;
+            else if (_scheme1 == null) _scheme1 = s;
+            else { AuthSchemes.UnionWith(schemes); return; }
+        }
+    }
 
     public void Merge(PathObservation o)
     {
@@ -116,20 +172,30 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
             lock (f._handed) f._handed.Add((Paths, Shapes));
             Paths = [];
             Shapes = new(ReferenceEqualityComparer.Instance);
+            _generation++;   // observations handed over are no longer this analyzer's
         }
+
+        private int _generation;
 
         public void OnTransaction(HttpTransaction t)
         {
             var path = t.StoredPath;
-            var (ep, request) = ShapeKeys.Resolve(t, path);
+            var slot = ShapeKeys.Request(t, path);
+            var (ep, request) = (slot.Endpoint, slot.Digest);
             if (!Shapes.TryGetValue(ep, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
                 Shapes[ep] = shape = new EndpointShape { Service = ep.Service, Method = ep.Method, Key = ep.Key, SamplePath = path };
             var schemes = shape != null ? _learner.Learn(shape, t, ep.Positions) : Credentials.Schemes(t.Request, t.Query);
             if (shape == null) f._shapesDropped.Inc();
 
-            if (!Paths.TryGetValue(request, out var o))
+            // The request's slot holds its observation once found here (no second lookup by the same digest).
+            var o = ReferenceEquals(slot.Owner, this) && slot.Generation == _generation ? (PathObservation)slot.Value! : null;
+            if (o == null)
             {
-                if (Paths.Count < f._limits.MaxPathsPerWorker) Paths[request] = o = new PathObservation { Service = ep.Service, Method = ep.Method, Path = path };
+                if (Paths.TryGetValue(request, out o) || Paths.Count < f._limits.MaxPathsPerWorker)
+                {
+                    if (o == null) Paths[request] = o = new PathObservation { Service = ep.Service, Method = ep.Method, Path = path };
+                    (slot.Owner, slot.Generation, slot.Value) = (this, _generation, o);
+                }
                 else if (shape != null)
                 {
                     // Table full: count under the shape's sample path, which resolves to the same endpoint.
@@ -143,8 +209,8 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
             o.Count++;
             o.FirstSeen = Math.Min(o.FirstSeen, t.TsRequest);
             o.LastSeen = Math.Max(o.LastSeen, t.TsRequest);
-            if (t.Status is int s) o.Statuses[s] = o.Statuses.GetValueOrDefault(s) + 1;
-            if (schemes.Count > 0) { o.WithCredentials++; o.AuthSchemes.UnionWith(schemes); }
+            if (t.Status is int s) o.CountStatus(s);
+            if (schemes.Count > 0) { o.WithCredentials++; o.AddSchemes(schemes); }
             else if (t.Status is >= 200 and < 300) o.Unauthenticated2xx++;
         }
 
@@ -173,6 +239,20 @@ public sealed class EndpointRef
 }
 
 /// <summary>
+/// One concrete request (host as sent, method, path) in a thread's table: its endpoint, its digest, and a slot
+/// where one analyzer keeps what it holds for the request (the inventory's <see cref="PathObservation"/>), tagged
+/// with the analyzer and its generation (it starts a new one at each hand-over), so a second lookup by the same
+/// digest is saved.
+/// </summary>
+public sealed class RequestRef
+{
+    public required EndpointRef Endpoint;
+    public required UInt128 Digest;
+    public object? Owner, Value;
+    public int Generation;
+}
+
+/// <summary>
 /// The endpoint references of requests, worked out once per thread: (Host as sent, method, concrete path)
 /// repeat (the same ids are fetched again and again), and the analyzers of a worker run on its thread. Both
 /// tables are bounded; past the bound they start over, which only costs the recomputation (a new reference
@@ -180,14 +260,14 @@ public sealed class EndpointRef
 /// </summary>
 public static class ShapeKeys
 {
-    [ThreadStatic] private static Dictionary<UInt128, EndpointRef>? t_requests;
+    [ThreadStatic] private static Dictionary<UInt128, RequestRef>? t_requests;
     [ThreadStatic] private static Dictionary<(string, string, string), EndpointRef>? t_endpoints;
     [ThreadStatic] private static System.IO.Hashing.XxHash128? t_hash;
     // Seeded per process: nobody can craft two requests whose digests collide.
     private static readonly long Seed = Random.Shared.NextInt64();
 
     /// <summary>The endpoint of <paramref name="path"/> of <paramref name="t"/>: resolved once per transaction, whichever analyzer asks first.</summary>
-    public static EndpointRef Of(HttpTransaction t, string path) => Resolve(t, path).Endpoint;
+    public static EndpointRef Of(HttpTransaction t, string path) => Request(t, path).Endpoint;
 
     /// <summary>
     /// The endpoint of <paramref name="path"/> of <paramref name="t"/> and a 128-bit digest of (host as sent,
@@ -195,9 +275,17 @@ public static class ShapeKeys
     /// </summary>
     public static (EndpointRef Endpoint, UInt128 Request) Resolve(HttpTransaction t, string path)
     {
-        if (t.Shape is { } known && ReferenceEquals(known.Path, path) && known.Endpoint is EndpointRef r) return (r, known.Request);
+        var r = Request(t, path);
+        return (r.Endpoint, r.Digest);
+    }
+
+    /// <summary>The request's entry in this thread's table (see <see cref="RequestRef"/>).</summary>
+    public static RequestRef Request(HttpTransaction t, string path)
+    {
+        if (t.Shape is { } known && ReferenceEquals(known.Path, path) && known.Endpoint is RequestRef r) return r;
         // One lookup for a request seen before, by a digest of the Host as sent (no lowering), the method and the path:
-        // comparing the strings of a hit cost more than the hashing, as the stored ones are cold in memory.
+        // comparing the strings of a hit cost more than the hashing, as the stored ones are cold in memory. Templating
+        // a path again costs several times the lookup.
         var host = t.Host;
         var digest = Digest(string.IsNullOrEmpty(host) ? t.Service ??= InventoryAnalyzerFactory.ServiceOf(t) : host, t.Method, path);
         var requests = t_requests ??= [];
@@ -207,21 +295,33 @@ public static class ShapeKeys
             var positions = new List<int>();
             var key = EndpointShape.ShapeKey(path, positions);
             var endpoints = t_endpoints ??= [];
-            if (!endpoints.TryGetValue((service, t.Method, key), out r!))
+            if (!endpoints.TryGetValue((service, t.Method, key), out var ep))
             {
                 if (endpoints.Count >= 65536) endpoints.Clear();
-                endpoints[(service, t.Method, key)] = r = new EndpointRef { Service = service, Method = t.Method, Key = key, Positions = positions.Count == 0 ? [] : positions.ToArray() };
+                endpoints[(service, t.Method, key)] = ep = new EndpointRef { Service = service, Method = t.Method, Key = key, Positions = positions.Count == 0 ? [] : positions.ToArray() };
             }
             if (requests.Count >= 65536) requests.Clear();   // bounded: a flood of unique paths only costs the recomputation
-            requests[digest] = r;
+            requests[digest] = r = new RequestRef { Endpoint = ep, Digest = digest };
         }
-        t.Service ??= r.Service;
+        t.Service ??= r.Endpoint.Service;
         t.Shape = (path, r, digest);
-        return (r, digest);
+        return r;
     }
 
     public static UInt128 Digest(string service, string method, string path)
     {
+        int total = service.Length + method.Length + path.Length;
+        if (total <= 512)
+        {
+            // One pass over one buffer: the lengths, then the characters.
+            Span<char> buf = stackalloc char[6 + total];
+            var head = System.Runtime.InteropServices.MemoryMarshal.Cast<char, int>(buf[..6]);   // the lengths, as the streaming form below
+            (head[0], head[1], head[2]) = (service.Length, method.Length, path.Length);
+            service.CopyTo(buf[6..]);
+            method.CopyTo(buf[(6 + service.Length)..]);
+            path.CopyTo(buf[(6 + service.Length + method.Length)..]);
+            return System.IO.Hashing.XxHash128.HashToUInt128(System.Runtime.InteropServices.MemoryMarshal.AsBytes(buf), Seed);
+        }
         var h = t_hash ??= new System.IO.Hashing.XxHash128(Seed);
         h.Reset();
         Span<int> lengths = [service.Length, method.Length, path.Length];

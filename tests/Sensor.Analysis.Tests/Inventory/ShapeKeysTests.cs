@@ -48,4 +48,43 @@ public class ShapeKeysTests
         Assert.NotSame(a, ShapeKeys.Of(Get("/users/2", "other"), "/users/2"));
         Assert.Equal("other", ShapeKeys.Of(Get("/users/2", "OTHER"), "/users/2").Service);
     }
+
+    [Fact]
+    public void The_inventory_counts_a_request_in_the_table_of_its_own_generation()
+    {
+        // The request's slot remembers the observation it was counted in; a hand-over starts a new table.
+        var f = new InventoryAnalyzerFactory();
+        var a = f.Create(0);
+        var other = new InventoryAnalyzerFactory().Create(0);   // a second inventory on the same thread keeps its own count
+        for (int i = 0; i < 3; i++) { a.OnTransaction(Get("/users/7")); other.OnTransaction(Get("/users/7")); }
+        a.Checkpoint();
+        var (handed, _) = f.TakeCheckpoint();
+        Assert.Equal(3, Assert.Single(handed).Count);
+        for (int i = 0; i < 2; i++) a.OnTransaction(Get("/users/7"));
+        Assert.Equal(2, Assert.Single(f.Observations()).Count);
+        Assert.Equal(3, handed.Single().Count);   // what was handed over is not counted into again
+    }
+
+    [Fact]
+    public void Path_observations_hold_one_status_and_two_schemes_inline_and_tables_past_that()
+    {
+        var o = new PathObservation { Service = "s", Method = "GET", Path = "/p" };
+        o.CountStatus(200);
+        o.CountStatus(200);
+        o.AddSchemes(["http-bearer"]);
+        o.AddSchemes(["http-bearer", "apiKey-cookie-sid"]);
+        Assert.Equal(new Dictionary<int, long> { [200] = 2 }, o.Statuses);
+        Assert.Equal(["apiKey-cookie-sid", "http-bearer"], o.AuthSchemes.Order());
+        o.CountStatus(404);
+        o.AddSchemes(["http-basic"]);
+        Assert.Equal(new Dictionary<int, long> { [200] = 2, [404] = 1 }, o.Statuses);
+        Assert.Equal(["apiKey-cookie-sid", "http-basic", "http-bearer"], o.AuthSchemes.Order());
+
+        var fresh = new PathObservation { Service = "s", Method = "GET", Path = "/p" };
+        fresh.CountStatus(500);
+        fresh.AddSchemes(["http-bearer", "x", "y"]);
+        o.Merge(fresh);
+        Assert.Equal(new Dictionary<int, long> { [200] = 2, [404] = 1, [500] = 1 }, o.Statuses);
+        Assert.Equal(5, o.AuthSchemes.Count);
+    }
 }

@@ -13,9 +13,14 @@ internal static class FreeText
     {
         if (text.Length > s.Options.MaxBodyBytes) text = text[..s.Options.MaxBodyBytes];
         ScanKeys(text, c, s);
-        ScanWords(text, c, s);
+        ScanWords(text, c, s, text.AsSpan().IndexOfAny(WordTriggers) >= 0);
         ScanNumbers(text, c, s);
     }
+
+    // What a word shorter than a token needs to hold anything: an email's @, an assignment's =, a "name:" or a
+    // URI's "://". Prose without them is only read for long words (tokens, JWTs, the credential after "Bearer").
+    private static readonly System.Buffers.SearchValues<char> WordTriggers = System.Buffers.SearchValues.Create("@=:");
+    private const int TokenWord = 20;
 
     private static void ScanKeys(string text, in FieldCtx c, ScanState s)
     {
@@ -35,7 +40,7 @@ internal static class FreeText
 
     private const int MaxWord = 8192;
 
-    private static void ScanWords(string text, in FieldCtx c, ScanState s)
+    private static void ScanWords(string text, in FieldCtx c, ScanState s, bool triggers)
     {
         int i = 0, n = text.Length;
         int prevStart = -1, prevEnd = -1;
@@ -46,7 +51,7 @@ internal static class FreeText
             while (i < n && !Separator(text[i])) i++;
             int b = i;
             while (b > a && text[b - 1] is '.' or ',' or ':' or '!' or '?') b--;
-            if (b - a >= 3 && b - a <= MaxWord) Word(text, a, b, c, s, prevStart, prevEnd);
+            if (b - a >= (triggers ? 3 : TokenWord) && b - a <= MaxWord) Word(text, a, b, c, s, prevStart, prevEnd);
             if (b > a) { prevStart = a; prevEnd = i; }
         }
     }

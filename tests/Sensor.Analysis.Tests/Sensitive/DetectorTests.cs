@@ -129,6 +129,17 @@ public class DetectorTests
     }
 
     [Fact]
+    public void Prose_without_at_equals_or_colon_is_still_read_for_tokens()
+    {
+        // Such text is only read for words as long as a token: the tokens, JWTs and "Bearer <key>" in it are still found.
+        var token = "ghp_" + Body30 + Crc62(Body30);
+        Has(RequestJson($$"""{"note":"please rotate {{token}} before friday, the old one leaked"}"""), Req, "$.note", T.GitHubToken);
+        Has(RequestJson($$"""{"note":"send it with Bearer Xq3vT8mZ1pL6rW9sK2dF5gH0jN4bC7yA in the header"}"""), Req, "$.note", T.ApiKey);
+        Has(RequestJson($$"""{"note":"the session was {{Jwt}} yesterday"}"""), Req, "$.note", T.Jwt);
+        None(RequestJson("""{"note":"lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt"}"""));
+    }
+
+    [Fact]
     public void Jwt_claims_may_start_with_json_whitespace()
     {
         // The claims part is told from its first base64url character before decoding: '{' and JSON whitespace.

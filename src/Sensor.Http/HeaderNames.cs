@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Sensor.Http;
 
 /// <summary>Lower-case header names, worked out once per thread: the same few names come on every message.</summary>
@@ -63,7 +61,7 @@ public static class HeaderNames
     /// thread. Asked for every field of every message: a small two-way cache keyed by the bytes answers without
     /// decoding or hashing the characters; other names take the string path.
     /// </summary>
-    public static string Lower(ReadOnlySpan<byte> raw) => Lower(t_slots ??= new Slot[512], raw);
+    public static string Lower(ReadOnlySpan<byte> raw) => Lower(t_slots ??= new Slot[512], raw, out _);
 
     /// <summary>The lowered names of a message's fields, all at once (one look-up of this thread's table for the lot).</summary>
     internal static void LowerAll(byte[] raw, HttpHead.Field[] fields, int count, string?[] names, int[] ids)
@@ -71,8 +69,6 @@ public static class HeaderNames
         var slots = t_slots ??= new Slot[512];
         for (int k = 0; k < count; k++) names[k] = Lower(slots, raw.AsSpan(fields[k].NameStart, fields[k].NameLength), out ids[k]);
     }
-
-    private static string Lower(Slot[] slots, ReadOnlySpan<byte> raw) => Lower(slots, raw, out _);
 
     private static string Lower(Slot[] slots, ReadOnlySpan<byte> raw, out int id)
     {

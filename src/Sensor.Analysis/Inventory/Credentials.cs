@@ -63,13 +63,7 @@ public static class Credentials
         return AuthorizationScheme(headerLower, System.Text.Encoding.UTF8.GetString(value));
     }
 
-    public static bool LooksLikeJwt(ReadOnlySpan<byte> value)
-    {
-        value = value.Trim((byte)' ');
-        int sp = value.IndexOf((byte)' ');
-        if (sp > 0) value = value[(sp + 1)..].TrimStart((byte)' ');
-        return value.StartsWith("eyJ"u8) && value.Count((byte)'.') == 2;
-    }
+    public static bool LooksLikeJwt(ReadOnlySpan<byte> value) => !Sensitive.Validators.JwtShaped(value).IsEmpty;
 
     /// <summary>Cheap test before splitting a query: could any parameter name be a credential? (One vectorised pass for all the words.)</summary>
     public static bool MayHoldQueryCredential(string query) => query.AsSpan().IndexOfAny(QueryCredentialWords) >= 0;
@@ -78,14 +72,7 @@ public static class Credentials
         System.Buffers.SearchValues.Create(["key", "token", "auth", "sess", "secret", "jwt"], StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A bearer value shaped like a JWT (three base64url parts, the first a JSON header).</summary>
-    public static bool LooksLikeJwt(string value)
-    {
-        var v = value.AsSpan().Trim();
-        int sp = v.IndexOf(' ');
-        if (sp > 0) v = v[(sp + 1)..].Trim();
-        return v.StartsWith("eyJ") && v.Count('.') == 2;
-    }
-
+    public static bool LooksLikeJwt(string value) => !Sensitive.Validators.JwtShaped(value.AsSpan()).IsEmpty;
     public static HashSet<string> Schemes(HttpHead request) => Schemes(request, UriParts.Split(request.Target, request.Method).Query);
 
     public static HashSet<string> Schemes(HttpHead request, string? query)

@@ -283,9 +283,6 @@ public static class HeaderRoles
 
     [ThreadStatic] private static Sensitive.HeaderNameMemo<HeaderRole>? t_roles;
 
-    /// <summary>The role of a header name lowered by <see cref="HttpHead.LowerNameAt"/> (remembered by reference, per thread).</summary>
-    public static HeaderRole OfLowered(string lower) => (t_roles ??= new(Of)).Of(lower);
-
     /// <summary>The role of field <paramref name="i"/> of a message (remembered by name id, per thread).</summary>
     public static HeaderRole At(HttpHead head, int i) => (t_roles ??= new(Of)).At(head, i);
 

@@ -71,7 +71,7 @@ public sealed class EndpointEvidence
     private void FlushRun()
     {
         if (_runCount == 0) return;
-        var k = (_runClient!, _runMinute);
+        (string Client, long Minute) k = (_runClient!, _runMinute);
         long n = _runCount;
         _runCount = 0;
         _runClient = null;
@@ -79,11 +79,11 @@ public sealed class EndpointEvidence
         {
             // Full: remember the peak so far and forget minutes before the previous one, once per minute (with more
             // clients than fit in two minutes, pruning on every new client would scan the whole table each time).
-            if (_prunedAt != k.Item2)
+            if (_prunedAt != k.Minute)
             {
-                _prunedAt = k.Item2;
+                _prunedAt = k.Minute;
                 PeakFolded = Math.Max(PeakFolded, _clientMinutes.Values.Max());
-                foreach (var old in _clientMinutes.Keys.Where(x => x.Minute < k.Item2 - 1).ToList()) _clientMinutes.Remove(old);
+                foreach (var old in _clientMinutes.Keys.Where(x => x.Minute < k.Minute - 1).ToList()) _clientMinutes.Remove(old);
             }
             if (_clientMinutes.Count >= MaxClientMinutes) return;
         }

@@ -252,10 +252,8 @@ public sealed class SecurityAnalyzerFactory(Sensor.Core.CounterRegistry? counter
         private void Jwt(EndpointEvidence ev, ReadOnlySpan<char> value, string location, long ts, bool ok)
         {
             // Sliced, not copied: the token is only made a string of its own when it has not been seen before.
-            var v = value.Trim();
-            int sp = v.IndexOf(' ');
-            if (sp > 0) v = v[(sp + 1)..].Trim();
-            if (!v.StartsWith("eyJ", StringComparison.Ordinal) || v.Count('.') != 2 || v.Length > 8192 || !Validators.B64MayBeJsonObject(v[(v.IndexOf('.') + 1)..])) return;
+            var v = Validators.JwtShaped(value);
+            if (v.IsEmpty || v.Length > 8192 || !Validators.B64MayBeJsonObject(v[(v.IndexOf('.') + 1)..])) return;
             var key = Digest.Of(v);
             Report(ev, _jwts.TryGet(key, out var facts) ? facts : Learn(key, v.ToString()), location, ts, ok);
         }
@@ -263,10 +261,8 @@ public sealed class SecurityAnalyzerFactory(Sensor.Core.CounterRegistry? counter
         /// <summary>As above, for a header value's bytes as sent: a token seen before is never decoded (its digest is of the bytes).</summary>
         private void Jwt(EndpointEvidence ev, ReadOnlySpan<byte> value, string location, long ts, bool ok)
         {
-            var v = value.Trim((byte)' ');
-            int sp = v.IndexOf((byte)' ');
-            if (sp > 0) v = v[(sp + 1)..].TrimStart((byte)' ');
-            if (!v.StartsWith("eyJ"u8) || v.Count((byte)'.') != 2 || v.Length > 8192 || !Validators.B64MayBeJsonObject(v[(v.IndexOf((byte)'.') + 1)..])) return;
+            var v = Validators.JwtShaped(value);
+            if (v.IsEmpty || v.Length > 8192 || !Validators.B64MayBeJsonObject(v[(v.IndexOf((byte)'.') + 1)..])) return;
             var key = Digest.Of(v, 1);
             Report(ev, _jwts.TryGet(key, out var facts) ? facts : Learn(key, Encoding.UTF8.GetString(v)), location, ts, ok);
         }

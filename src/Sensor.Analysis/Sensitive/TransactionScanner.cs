@@ -64,7 +64,6 @@ public static class TransactionScanner
         Span<char> keyChars = stackalloc char[KeyCharsMax];
         ReadOnlySpan<char> previous = default;
         bool hasPrevious = false;
-        string? decoded = null;
         for (int i = 0; ; i++)
         {
             int slash = rest.IndexOf('/');
@@ -72,12 +71,15 @@ public static class TransactionScanner
             rest = slash < 0 ? default : rest[(slash + 1)..];
             if (i > 0 && !s.Full)
             {
-                if (seg.IsEmpty) hasPrevious = false;
+                if (seg.IsEmpty)
+                {
+                    previous = default;
+                    hasPrevious = false;
+                }
                 else
                 {
-                    decoded = seg.Contains('%') ? PercentDecode(seg.ToString()) : null;
-                    var v = decoded ?? seg;
-                    Segment(i, hasPrevious ? previous : null, v, hasPrevious, memo, keyChars, s);
+                    var v = seg.Contains('%') ? PercentDecode(seg.ToString()) : seg;
+                    Segment(i, previous, v, hasPrevious, memo, keyChars, s);
                     // What follows an object id is judged the same after any id: /users/{n}/orders is one key, not one per user.
                     previous = v.Length <= 6 && Validators.AllDigits(v) ? "0" : v;
                     hasPrevious = true;
@@ -196,10 +198,8 @@ public static class TransactionScanner
     {
         if (name is not ("authorization" or "proxy-authorization" or "x-authorization") || value.Length is < 12 or > 1024
             || !System.Text.Ascii.EqualsIgnoreCase(value[..7], "bearer "u8)) return false;
-        var token = value[7..].Trim((byte)' ');
-        if (!token.StartsWith("eyJ"u8) || token.IndexOf((byte)' ') >= 0) return false;
-        int dot = token.IndexOf((byte)'.');
-        return dot > 0 && !Validators.B64MayBeJsonObject(token[(dot + 1)..]);
+        var token = Validators.JwtShaped(value);
+        return !token.IsEmpty && token.IndexOf((byte)' ') < 0 && !Validators.B64MayBeJsonObject(token[(token.IndexOf((byte)'.') + 1)..]);
     }
 
     [ThreadStatic] private static HeaderNameMemo<bool>? t_skipped;

@@ -395,10 +395,6 @@ internal static class Validators
     }
 
     /// <summary>
-    /// Cheap test before a JSON reader, which can only report invalid input by throwing: a document that does not
-    /// even begin with '{' and end with '}' (random bytes, mostly) is not an object.
-    /// </summary>
-    /// <summary>
     /// Whether base64url text (a token's claims part) can decode to a JSON object: its first character encodes the
     /// top six bits of the first byte, '{' (e) or leading JSON whitespace (I, C, D). Opaque tokens that merely
     /// start like a JWT end here, before a digest, a memo lookup or a decode.
@@ -406,6 +402,31 @@ internal static class Validators
     public static bool B64MayBeJsonObject(ReadOnlySpan<char> b64url) => b64url.Length > 0 && b64url[0] is 'e' or 'I' or 'C' or 'D';
     public static bool B64MayBeJsonObject(ReadOnlySpan<byte> b64url) => b64url.Length > 0 && b64url[0] is (byte)'e' or (byte)'I' or (byte)'C' or (byte)'D';
 
+    /// <summary>
+    /// The credential of a "Scheme credential" value (or the whole value) when it is shaped like a JWT, "eyJ…" with two
+    /// dots; empty otherwise. Whether it is one is for <see cref="Jwt"/> to say.
+    /// </summary>
+    public static ReadOnlySpan<byte> JwtShaped(ReadOnlySpan<byte> value)
+    {
+        value = value.Trim((byte)' ');
+        int sp = value.IndexOf((byte)' ');
+        if (sp > 0) value = value[(sp + 1)..].TrimStart((byte)' ');
+        return value.StartsWith("eyJ"u8) && value.Count((byte)'.') == 2 ? value : default;
+    }
+
+    /// <summary>As above, for a value as text.</summary>
+    public static ReadOnlySpan<char> JwtShaped(ReadOnlySpan<char> value)
+    {
+        value = value.Trim();
+        int sp = value.IndexOf(' ');
+        if (sp > 0) value = value[(sp + 1)..].Trim();
+        return value.StartsWith("eyJ") && value.Count('.') == 2 ? value : default;
+    }
+
+    /// <summary>
+    /// Cheap test before a JSON reader, which can only report invalid input by throwing: a document that does not
+    /// even begin with '{' and end with '}' (random bytes, mostly) is not an object.
+    /// </summary>
     public static bool MayBeJsonObject(ReadOnlySpan<byte> json)
     {
         json = json.Trim(" \t\r\n"u8);

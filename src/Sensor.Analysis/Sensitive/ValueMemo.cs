@@ -89,12 +89,11 @@ internal sealed class HeaderNameMemo<T>(Func<string, T> decide)
     /// <summary>The decision for field <paramref name="i"/> of a message.</summary>
     public T At(Sensor.Http.HttpHead head, int i)
     {
-        int id = head.NameIdAt(i);
-        ref var e = ref _byId[(uint)id < (uint)_byId.Length ? id : 0];
-        if (id > 0 && e.Set) return e.Decision;
-        var d = Of(head.LowerNameAt(i));
-        if (id > 0 && id < _byId.Length) e = (d, true);
-        return d;
+        int id = head.NameIdAt(i);   // 1 … MaxIds - 1, or 0 for a name past the bound
+        if (id == 0) return Of(head.LowerNameAt(i));
+        ref var e = ref _byId[id];
+        if (!e.Set) e = (Of(head.LowerNameAt(i)), true);
+        return e.Decision;
     }
 
     public T Of(string lower)

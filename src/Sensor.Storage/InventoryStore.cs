@@ -94,8 +94,8 @@ public static class InventoryStore
             foreach (var o in merged.Values)
                 app.CreateRow().AppendValue(o.Service).AppendValue(o.Method).AppendValue(o.Path).AppendValue(o.Count)
                     .AppendValue(Timestamp.ToDateTime(o.FirstSeen)).AppendValue(Timestamp.ToDateTime(o.LastSeen))
-                    .AppendValue(StatusJson(o.Statuses))
-                    .AppendValue(o.WithCredentials).AppendValue(o.Unauthenticated2xx).AppendValue(string.Join(",", o.AuthSchemes.Order()))
+                    .AppendValue(StatusJson(o))
+                    .AppendValue(o.WithCredentials).AppendValue(o.Unauthenticated2xx).AppendValue(o.SchemesText())
                     .AppendValue(templates[o.Service].GetValueOrDefault((o.Method, o.Path)) ?? o.Path).EndRow();
         using (var app = db.Connection.CreateAppender("endpoint_shapes"))
             foreach (var sh in shapes.Values)
@@ -105,8 +105,8 @@ public static class InventoryStore
             foreach (var e in endpoints)
                 app.CreateRow().AppendValue(e.Service).AppendValue(e.Method).AppendValue(e.Template)
                     .AppendValue(Timestamp.ToDateTime(e.Observed.FirstSeen)).AppendValue(Timestamp.ToDateTime(e.Observed.LastSeen)).AppendValue(e.Observed.Count)
-                    .AppendValue(StatusJson(e.Observed.Statuses))
-                    .AppendValue(e.Observed.AuthSchemes.Count == 0 ? "none" : string.Join(",", e.Observed.AuthSchemes.Order()))
+                    .AppendValue(StatusJson(e.Observed))
+                    .AppendValue(e.Observed.SchemesText() is { Length: > 0 } auth ? auth : "none")
                     .AppendValue(e.Observed.Unauthenticated2xx).AppendValue((long)e.DistinctPaths).EndRow();
         using (var app = db.Connection.CreateAppender("endpoint_models"))
             foreach (var e in endpoints)
@@ -174,9 +174,9 @@ public static class InventoryStore
             o.FirstSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(r.GetDateTime(3), DateTimeKind.Utc));
             o.LastSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc));
             o.Count = r.GetInt64(5);
-            ReadStatuses(r.GetString(6), o.Statuses);
+            ReadStatuses(r.GetString(6), o);
             var auth = r.GetString(7);
-            if (auth != "none") foreach (var a in auth.Split(',', StringSplitOptions.RemoveEmptyEntries)) o.AuthSchemes.Add(a);
+            if (auth != "none") foreach (var a in auth.Split(',', StringSplitOptions.RemoveEmptyEntries)) o.AddScheme(a);
             o.Unauthenticated2xx = r.GetInt64(8);
             o.WithCredentials = r.GetInt64(11);
             list.Add(new Endpoint
@@ -226,13 +226,14 @@ public static class InventoryStore
     // Written and read with the JSON reader and writer directly: the reflection-based serializer costs a replay
     // or an export more in start-up (metadata, code generation) than all the rows it would write.
 
-    /// <summary>Status counts as a JSON object ordered by status, e.g. {"200":12,"404":1}.</summary>
-    private static string StatusJson(Dictionary<int, long> statuses) => Json(w =>
+    /// <summary>Status counts as a JSON object ordered by status, e.g. {"200":12,"404":1}: numbers only, so written as text (one per stored path).</summary>
+    private static string StatusJson(PathObservation o)
     {
-        w.WriteStartObject();
-        foreach (var (status, n) in statuses.OrderBy(kv => kv.Key)) w.WriteNumber(status.ToString(System.Globalization.CultureInfo.InvariantCulture), n);
-        w.WriteEndObject();
-    });
+        var sb = new System.Text.StringBuilder("{");
+        foreach (var (status, n) in o.StatusCounts())
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{(sb.Length > 1 ? "," : "")}\"{status}\":{n}");
+        return sb.Append('}').ToString();
+    }
 
     private static string JsonArray(IEnumerable<string> values) => Json(w =>
     {
@@ -248,7 +249,7 @@ public static class InventoryStore
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static void ReadStatuses(string json, Dictionary<int, long> into)
+    private static void ReadStatuses(string json, PathObservation into)
     {
         var r = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
         if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return;
@@ -256,7 +257,7 @@ public static class InventoryStore
         {
             int status = int.Parse(r.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
             r.Read();
-            into[status] = r.GetInt64();
+            into.AddStatus(status, r.GetInt64());
         }
     }
 
@@ -274,10 +275,10 @@ public static class InventoryStore
             o.Count = r.GetInt64(3);
             o.FirstSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc));
             o.LastSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(r.GetDateTime(5), DateTimeKind.Utc));
-            ReadStatuses(r.GetString(6), o.Statuses);
+            ReadStatuses(r.GetString(6), o);
             o.WithCredentials = r.GetInt64(7);
             o.Unauthenticated2xx = r.GetInt64(8);
-            foreach (var s in r.GetString(9).Split(',', StringSplitOptions.RemoveEmptyEntries)) o.AuthSchemes.Add(s);
+            foreach (var s in r.GetString(9).Split(',', StringSplitOptions.RemoveEmptyEntries)) o.AddScheme(s);
             list.Add(o);
         }
         return list;

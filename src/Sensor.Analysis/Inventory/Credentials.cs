@@ -152,3 +152,42 @@ public static class Credentials
         }
     }
 }
+
+/// <summary>
+/// The credential schemes of one request, in the order found, without repeats: one or two as a rule, so a short
+/// array searched in place (a set takes over past 8, for requests that carry many).
+/// </summary>
+public sealed class SchemeSet : IEnumerable<string>
+{
+    private string[] _items = new string[4];
+    private HashSet<string>? _many;
+
+    public int Count { get; private set; }
+    public string this[int i] => _items[i];
+
+    public void Clear()
+    {
+        Count = 0;
+        _many = null;
+    }
+
+    public void Add(string scheme)
+    {
+        if (_many != null) { if (!_many.Add(scheme)) return; }
+        else
+        {
+            for (int i = 0; i < Count; i++) if (string.Equals(_items[i], scheme)) return;
+            if (Count == 8) _many = new HashSet<string>(_items.Take(Count), StringComparer.Ordinal) { scheme };
+        }
+        if (Count == _items.Length) Array.Resize(ref _items, Count * 2);
+        _items[Count++] = scheme;
+    }
+
+    public IEnumerator<string> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return _items[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+

@@ -33,8 +33,7 @@ public static class EndpointBuilder
         var templater = new PathTemplater { SlugCardinality = slugCardinality };
         foreach (var o in obs)
         {
-            long ok = o.Statuses.Where(kv => kv.Key is >= 200 and < 400).Sum(kv => kv.Value);
-            long ce = o.Statuses.Where(kv => kv.Key is >= 400 and < 500).Sum(kv => kv.Value);
+            var (ok, ce) = o.Outcomes();
             templater.Observe(o.Path, o.Method, o.Count, ok, ce);
         }
         var byKey = new Dictionary<(string Method, string Template), (PathObservation Obs, EndpointShape Shape, PathTemplate? T, int Paths)>();
@@ -43,10 +42,11 @@ public static class EndpointBuilder
             var t = templater.Resolve(o.Path);
             var k = (o.Method, t?.Template ?? o.Path);
             if (templateOf != null) templateOf[(o.Method, o.Path)] = k.Item2;
-            if (!byKey.TryGetValue(k, out var e))
+            ref var e = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(byKey, k, out bool exists);
+            if (!exists)
                 e = (new PathObservation { Service = service, Method = o.Method, Path = k.Item2 }, new EndpointShape { Service = service, Method = o.Method, Key = k.Item2, SamplePath = o.Path }, t, 0);
             e.Obs.Merge(o);
-            byKey[k] = (e.Obs, e.Shape, e.T, e.Paths + 1);
+            e.Paths++;
         }
         foreach (var s in shapes)
         {

@@ -114,10 +114,65 @@ public sealed class EndpointShape
     public Dictionary<int, ValueStats> PathValues { get; set; } = [];
     public Dictionary<string, BodyStats> RequestBodies { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, BodyStats> RejectedBodies { get; set; } = new(StringComparer.Ordinal);
-    public Dictionary<int, ResponseStats> Responses { get; set; } = [];
+    public Dictionary<int, ResponseStats> Responses
+    {
+        get => _responses;
+        set { _responses = value; _lastResponse = null; }
+    }
+
+    private Dictionary<int, ResponseStats> _responses = [];
+    private int _lastStatus;
+    private ResponseStats? _lastResponse;   // answers come with the same status request after request
+
+    /// <summary>The responses of <paramref name="status"/>, made at the first.</summary>
+    public ResponseStats Response(int status)
+    {
+        if (_lastResponse != null && _lastStatus == status) return _lastResponse;
+        if (!_responses.TryGetValue(status, out var rs)) _responses[status] = rs = new ResponseStats();
+        (_lastStatus, _lastResponse) = (status, rs);
+        return rs;
+    }
     /// <summary>Requests carrying each credential scheme, and of those how many were not refused (401/403).</summary>
-    public Dictionary<string, long> Schemes { get; set; } = new(StringComparer.Ordinal);
-    public Dictionary<string, long> SchemesAccepted { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, long> Schemes
+    {
+        get { FlushSchemeRuns(); return _schemes; }
+        set { FlushSchemeRuns(); _schemes = value; }
+    }
+
+    public Dictionary<string, long> SchemesAccepted
+    {
+        get { FlushSchemeRuns(); return _schemesAccepted; }
+        set { FlushSchemeRuns(); _schemesAccepted = value; }
+    }
+
+    private Dictionary<string, long> _schemes = new(StringComparer.Ordinal), _schemesAccepted = new(StringComparer.Ordinal);
+    // An endpoint's requests carry the same scheme or two one after the other: they are counted here and go into
+    // the tables when another scheme comes or the tables are read (one comparison a request instead of two look-ups).
+    private string? _run0, _run1;
+    private long _runCount0, _runAccepted0, _runCount1, _runAccepted1;
+
+    /// <summary>Counts a request carrying <paramref name="scheme"/>; accepted: not refused (401/403).</summary>
+    public void CountScheme(string scheme, bool accepted)
+    {
+        if (string.Equals(scheme, _run0)) { _runCount0++; if (accepted) _runAccepted0++; return; }
+        if (string.Equals(scheme, _run1)) { _runCount1++; if (accepted) _runAccepted1++; return; }
+        if (_run1 != null) FlushSchemeRuns();
+        if (_run0 == null) (_run0, _runCount0, _runAccepted0) = (scheme, 1, accepted ? 1 : 0);
+        else (_run1, _runCount1, _runAccepted1) = (scheme, 1, accepted ? 1 : 0);
+    }
+
+    private void FlushSchemeRuns()
+    {
+        if (_run0 != null) Flush(_run0, _runCount0, _runAccepted0);
+        if (_run1 != null) Flush(_run1, _runCount1, _runAccepted1);
+        _run0 = _run1 = null;
+
+        void Flush(string scheme, long n, long accepted)
+        {
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_schemes, scheme, out _) += n;
+            if (accepted > 0) System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_schemesAccepted, scheme, out _) += accepted;
+        }
+    }
     public long JwtBearer { get; set; }
     public long WithoutCredentials { get; set; }
     /// <summary>Requests without any credential that were answered 2xx.</summary>

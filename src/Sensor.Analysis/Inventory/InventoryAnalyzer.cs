@@ -50,23 +50,54 @@ public sealed class PathObservation
         }
     }
 
-    public void CountStatus(int status)
+    public void CountStatus(int status) => AddStatus(status, 1);
+
+    /// <summary>Adds <paramref name="n"/> responses of <paramref name="status"/> (the table is made only for a second status).</summary>
+    public void AddStatus(int status, long n)
     {
-        if (_statuses == null && (_statusCount == 0 || _status == status)) { _status = status; _statusCount++; return; }
+        if (_statuses == null && (_statusCount == 0 || _status == status)) { _status = status; _statusCount += n; return; }
         var all = Statuses;
-        all[status] = all.GetValueOrDefault(status) + 1;
+        all[status] = all.GetValueOrDefault(status) + n;
     }
 
-    public void AddSchemes(HashSet<string> schemes)
+    /// <summary>Responses that succeeded (2xx, 3xx) and that drew a client error (4xx), without making the table.</summary>
+    public (long Ok, long ClientErrors) Outcomes()
     {
-        if (_schemes != null) { _schemes.UnionWith(schemes); return; }
-        foreach (var s in schemes)
+        if (_statuses == null) return _status is >= 200 and < 400 ? (_statusCount, 0) : _status is >= 400 and < 500 ? (0, _statusCount) : (0, 0);
+        long ok = 0, ce = 0;
+        foreach (var (s, n) in _statuses)
         {
-            if (s == _scheme0 || s == _scheme1) continue;
-            if (_scheme0 == null) _scheme0 = s;
-            else if (_scheme1 == null) _scheme1 = s;
-            else { AuthSchemes.UnionWith(schemes); return; }
+            if (s is >= 200 and < 400) ok += n;
+            else if (s is >= 400 and < 500) ce += n;
         }
+        return (ok, ce);
+    }
+
+    /// <summary>The status counts ordered by status (the inline one without making the table).</summary>
+    public IEnumerable<(int Status, long Count)> StatusCounts() =>
+        _statuses != null ? _statuses.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value))
+        : _statusCount > 0 ? [(_status, _statusCount)] : [];
+
+    /// <summary>The credential schemes in ordinal order, joined by commas ("" when none).</summary>
+    public string SchemesText()
+    {
+        if (_schemes != null) return string.Join(",", _schemes.Order(StringComparer.Ordinal));
+        if (_scheme1 == null) return _scheme0 ?? "";
+        return string.CompareOrdinal(_scheme0, _scheme1) <= 0 ? _scheme0 + "," + _scheme1 : _scheme1 + "," + _scheme0;
+    }
+
+    public void AddSchemes(SchemeSet schemes)
+    {
+        for (int i = 0; i < schemes.Count; i++) AddScheme(schemes[i]);
+    }
+
+    public void AddScheme(string s)
+    {
+        if (_schemes != null) { _schemes.Add(s); return; }
+        if (s == _scheme0 || s == _scheme1) return;
+        if (_scheme0 == null) _scheme0 = s;
+        else if (_scheme1 == null) _scheme1 = s;
+        else AuthSchemes.Add(s);
     }
 
     public void Merge(PathObservation o)
@@ -74,10 +105,16 @@ public sealed class PathObservation
         Count += o.Count;
         FirstSeen = Math.Min(FirstSeen, o.FirstSeen);
         LastSeen = Math.Max(LastSeen, o.LastSeen);
-        foreach (var (s, n) in o.Statuses) Statuses[s] = Statuses.GetValueOrDefault(s) + n;
+        if (o._statuses != null) foreach (var (s, n) in o._statuses) AddStatus(s, n);
+        else if (o._statusCount > 0) AddStatus(o._status, o._statusCount);
         WithCredentials += o.WithCredentials;
         Unauthenticated2xx += o.Unauthenticated2xx;
-        AuthSchemes.UnionWith(o.AuthSchemes);
+        if (o._schemes != null) foreach (var s in o._schemes) AddScheme(s);
+        else
+        {
+            if (o._scheme0 != null) AddScheme(o._scheme0);
+            if (o._scheme1 != null) AddScheme(o._scheme1);
+        }
     }
 }
 
@@ -184,7 +221,7 @@ public sealed class InventoryAnalyzerFactory : IHttpAnalyzerFactory
             var (ep, request) = (slot.Endpoint, slot.Digest);
             if (!Shapes.TryGetValue(ep, out var shape) && Shapes.Count < f._limits.MaxShapesPerWorker)
                 Shapes[ep] = shape = new EndpointShape { Service = ep.Service, Method = ep.Method, Key = ep.Key, SamplePath = path };
-            var schemes = shape != null ? _learner.Learn(shape, t, ep.Positions) : Credentials.Schemes(t.Request, t.Query);
+            var schemes = shape != null ? _learner.Learn(shape, t, ep.Positions) : _learner.SchemesOf(t);
             if (shape == null) f._shapesDropped.Inc();
 
             // The request's slot holds its observation once found here (no second lookup by the same digest).

@@ -21,17 +21,40 @@ public sealed class PathTemplater
 
     private sealed class Node
     {
-        public readonly Dictionary<string, Node> Children = new(StringComparer.Ordinal);
+        private Dictionary<string, Node>? _children;   // made for the first child: most nodes are leaves (one per id)
         public long Hits;              // requests ending here
         public long Through;           // requests ending here or below
         public long Ok, ClientErrors;  // outcomes of requests ending here or below
-        public readonly HashSet<string> Methods = [];   // methods of requests ending here or below
+        private string? _method;       // methods of requests ending here or below: one inline, a set past that
+        private HashSet<string>? _methods;
+        public bool IsValue;           // a value under its parent in the templates last built
+
+        public Dictionary<string, Node> Children => _children ??= new(StringComparer.Ordinal);
+        public int ChildCount => _children?.Count ?? 0;
+
+        public Node Child(ReadOnlySpan<char> seg)
+        {
+            var lookup = Children.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (!lookup.TryGetValue(seg, out var next)) lookup[seg] = next = new Node();
+            return next;
+        }
+
+        public IEnumerable<string> Methods => _methods ?? (_method == null ? [] : [_method]);
+
+        public void AddMethod(string m)
+        {
+            if (_methods != null) _methods.Add(m);
+            else if (_method == null || _method == m) _method = m;
+            else _methods = [_method, m];
+        }
 
         public void Absorb(Node o)
         {
             Hits += o.Hits; Through += o.Through; Ok += o.Ok; ClientErrors += o.ClientErrors;
-            Methods.UnionWith(o.Methods);
-            foreach (var (k, c) in o.Children)
+            if (o._methods != null) foreach (var m in o._methods) AddMethod(m);
+            else if (o._method != null) AddMethod(o._method);
+            if (o._children == null) return;
+            foreach (var (k, c) in o._children)
             {
                 if (!Children.TryGetValue(k, out var mine)) Children[k] = mine = new Node();
                 mine.Absorb(c);
@@ -62,9 +85,7 @@ public sealed class PathTemplater
     /// <summary>The <paramref name="index"/>th of <see cref="Segments"/>, without splitting the path (empty when there is none).</summary>
     public static ReadOnlySpan<char> Segment(string path, int index)
     {
-        var rest = path.AsSpan();
-        int q = rest.IndexOfAny('?', '#');
-        if (q >= 0) rest = rest[..q];
+        var rest = WithoutQuery(path);
         foreach (var range in rest.Split('/'))
         {
             if (range.Start.Equals(range.End)) continue;
@@ -82,19 +103,27 @@ public sealed class PathTemplater
         _built = null;
         var node = _root;
         Count(node, method, count, ok, clientErrors);
-        foreach (var seg in Segments(path))
+        var rest = WithoutQuery(path);
+        foreach (var range in rest.Split('/'))
         {
-            if (!node.Children.TryGetValue(seg, out var next)) node.Children[seg] = next = new Node();
-            node = next;
+            if (range.Start.Equals(range.End)) continue;
+            node = node.Child(rest[range]);
             Count(node, method, count, ok, clientErrors);
         }
         node.Hits += count;
     }
 
+    private static ReadOnlySpan<char> WithoutQuery(string path)
+    {
+        var rest = path.AsSpan();
+        int q = rest.IndexOfAny('?', '#');
+        return q >= 0 ? rest[..q] : rest;
+    }
+
     private static void Count(Node n, string method, long count, long ok, long clientErrors)
     {
         n.Through += count;
-        n.Methods.Add(method);
+        n.AddMethod(method);
         n.Ok += ok;
         n.ClientErrors += clientErrors;
     }
@@ -105,9 +134,11 @@ public sealed class PathTemplater
     public PathTemplate? Resolve(string path)
     {
         var t = Build();
-        foreach (var seg in Segments(path))
+        var rest = WithoutQuery(path);
+        foreach (var range in rest.Split('/'))
         {
-            if (t.Literal.TryGetValue(seg, out var lit)) t = lit;
+            if (range.Start.Equals(range.End)) continue;
+            if (t.Literal.Count > 0 && t.Literal.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(rest[range], out var lit)) t = lit;
             else if (t.Variable != null) t = t.Variable;
             else return null;
         }
@@ -130,45 +161,58 @@ public sealed class PathTemplater
             t.Template = new PathTemplate("/" + string.Join('/', parts), ps.ToList());
             _templates.Add(t.Template);
         }
-        if (n.Children.Count == 0) return t;
+        if (n.ChildCount == 0) return t;
 
-        var kinds = n.Children.Keys.ToDictionary(k => k, SegmentClassifier.Classify);
         bool allowVariable = depth > 0 && prev != null && !prev.Equals("api", StringComparison.OrdinalIgnoreCase)
             && SegmentClassifier.Classify(prev) != SegmentKind.Version;
-        var values = new List<string>();
-        if (allowVariable)
+        // Thousands of ids can sit under one parent: values are marked on their nodes, not gathered in tables.
+        int values = 0;
+        var kindCount = new int[KindCount];
+        var kindFirst = new int[KindCount];   // order of the kind's first value: ties go to the earlier kind
+        List<(string Seg, Node Child)>? words = null;
+        foreach (var (seg, child) in n.Children)
         {
-            values.AddRange(kinds.Where(k => SegmentClassifier.IsIdLike(k.Value) || k.Value == SegmentKind.Mixed).Select(k => k.Key));
-            var words = kinds.Where(k => k.Value == SegmentKind.Word).Select(k => k.Key).ToList();
+            child.IsValue = false;
+            if (!allowVariable) continue;
+            var k = SegmentClassifier.Classify(seg);
+            if (SegmentClassifier.IsIdLike(k) || k == SegmentKind.Mixed) MarkValue(child, k);
+            else if (k == SegmentKind.Word) (words ??= []).Add((seg, child));
+        }
+        if (words != null)
+        {
             if (words.Count >= SlugCardinality)
             {
                 // Many interchangeable names: values, except one called with methods no other sibling
                 // shares (POST /users/login beside GET /users/{userName}).
                 var usedBy = new Dictionary<string, int>();
-                foreach (var w in words) foreach (var m in n.Children[w].Methods) usedBy[m] = usedBy.GetValueOrDefault(m) + 1;
-                values.AddRange(words.Where(w => n.Children[w].Methods.Any(m => usedBy[m] > 1)));
+                foreach (var (_, c) in words) foreach (var m in c.Methods) usedBy[m] = usedBy.GetValueOrDefault(m) + 1;
+                foreach (var (_, c) in words)
+                    if (c.Methods.Any(m => usedBy[m] > 1)) MarkValue(c, SegmentKind.Word);
             }
-            else if (values.Count > 0)
+            else if (values > 0)
             {
                 // Beside an id template, a word that only ever drew client errors is a probe of it (/pets/abc).
-                values.AddRange(words.Where(w => n.Children[w].Ok == 0 && n.Children[w].ClientErrors > 0));
+                foreach (var (_, c) in words)
+                    if (c.Ok == 0 && c.ClientErrors > 0) MarkValue(c, SegmentKind.Word);
             }
         }
 
-        // Thousands of ids can sit under one parent: look them up in a set, not the list.
-        var isValue = values.Count == 0 ? null : new HashSet<string>(values, StringComparer.Ordinal);
         foreach (var (seg, child) in n.Children)
         {
-            if (isValue != null && isValue.Contains(seg)) continue;
+            if (child.IsValue) continue;
             parts.Add(seg);
             t.Literal[seg] = Shape(child, parts, ps, depth + 1, seg);
             parts.RemoveAt(parts.Count - 1);
         }
-        if (values.Count > 0)
+        if (values > 0)
         {
             var merged = new Node();
-            foreach (var v in values) merged.Absorb(n.Children[v]);
-            var kind = values.GroupBy(v => kinds[v]).OrderByDescending(g => g.Count()).First().Key;
+            foreach (var child in n.Children.Values)
+                if (child.IsValue) merged.Absorb(child);
+            var kind = SegmentKind.Word;
+            for (int k = 0; k < KindCount; k++)
+                if (kindCount[k] > kindCount[(int)kind] || kindCount[k] == kindCount[(int)kind] && kindCount[k] > 0 && kindFirst[k] < kindFirst[(int)kind])
+                    kind = (SegmentKind)k;
             string name = Unique(ParamName(prev, kind), ps);
             t.VariableKind = kind;
             t.VariableName = name;
@@ -179,7 +223,16 @@ public sealed class PathTemplater
             parts.RemoveAt(parts.Count - 1);
         }
         return t;
+
+        void MarkValue(Node child, SegmentKind k)
+        {
+            child.IsValue = true;
+            if (kindCount[(int)k]++ == 0) kindFirst[(int)k] = values;
+            values++;
+        }
     }
+
+    private static readonly int KindCount = Enum.GetValues<SegmentKind>().Length;
 
     private static string Unique(string name, List<PathParam> ps)
     {

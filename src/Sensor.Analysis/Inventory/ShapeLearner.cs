@@ -10,7 +10,7 @@ namespace Sensor.Analysis.Inventory;
 /// </summary>
 public sealed class ShapeLearner
 {
-    private readonly HashSet<string> _schemes = [];
+    private readonly SchemeSet _schemes = new();
     private readonly List<string> _seen = [];
 
     /// <summary>
@@ -18,7 +18,7 @@ public sealed class ShapeLearner
     /// statuses and credentials are exact for every request; parameters, values and bodies are learned from
     /// a sample once the shape is well known (<see cref="EndpointShape.ShouldSample"/>).
     /// </summary>
-    public HashSet<string> Learn(EndpointShape shape, HttpTransaction t, IReadOnlyList<int> variablePositions)
+    public SchemeSet Learn(EndpointShape shape, HttpTransaction t, IReadOnlyList<int> variablePositions)
     {
         _schemes.Clear();
         int? status = t.Status;
@@ -71,11 +71,8 @@ public sealed class ShapeLearner
 
         if (_schemes.Count > 0)
         {
-            foreach (var s in _schemes)
-            {
-                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(shape.Schemes, s, out _)++;
-                if (status is not (401 or 403)) System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(shape.SchemesAccepted, s, out _)++;
-            }
+            bool accepted = status is not (401 or 403);
+            for (int i = 0; i < _schemes.Count; i++) shape.CountScheme(_schemes[i], accepted);
         }
         else
         {
@@ -86,7 +83,7 @@ public sealed class ShapeLearner
         ResponseStats? rs = null;
         if (t.Response != null && status is int st)
         {
-            if (!shape.Responses.TryGetValue(st, out rs)) shape.Responses[st] = rs = new ResponseStats();
+            rs = shape.Response(st);
             rs.Count++;
         }
         if (!detail) return _schemes;
@@ -185,6 +182,14 @@ public sealed class ShapeLearner
             else return;
         }
         if (node != null) Mark(node.Scalar ??= new ValueStats());
+    }
+
+    /// <summary>The schemes of a request not learned from (its endpoint table was full), in the learner's set.</summary>
+    public SchemeSet SchemesOf(HttpTransaction t)
+    {
+        _schemes.Clear();
+        foreach (var s in Credentials.Schemes(t.Request, t.Query)) _schemes.Add(s);
+        return _schemes;
     }
 
     private readonly Dictionary<string, string> _credentialIds = new(StringComparer.Ordinal);

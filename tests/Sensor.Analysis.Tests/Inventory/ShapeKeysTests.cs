@@ -86,5 +86,67 @@ public class ShapeKeysTests
         o.Merge(fresh);
         Assert.Equal(new Dictionary<int, long> { [200] = 2, [404] = 1, [500] = 1 }, o.Statuses);
         Assert.Equal(5, o.AuthSchemes.Count);
+        Assert.Equal((2, 1), o.Outcomes());
+        Assert.Equal("apiKey-cookie-sid,http-basic,http-bearer,x,y", o.SchemesText());
+    }
+
+    [Fact]
+    public void Inline_observations_merge_count_and_print_without_tables()
+    {
+        var a = new PathObservation { Service = "s", Method = "GET", Path = "/p" };
+        var b = new PathObservation { Service = "s", Method = "GET", Path = "/p" };
+        a.AddStatus(404, 3);
+        a.AddScheme("http-bearer");
+        b.AddStatus(404, 2);
+        b.AddScheme("apiKey-cookie-sid");
+        a.Merge(b);
+        Assert.Equal([(404, 5L)], a.StatusCounts());
+        Assert.Equal((0, 5), a.Outcomes());
+        Assert.Equal("apiKey-cookie-sid,http-bearer", a.SchemesText());
+        Assert.Equal("", new PathObservation { Service = "s", Method = "GET", Path = "/p" }.SchemesText());
+        a.AddStatus(201, 1);
+        a.AddStatus(302, 1);
+        Assert.Equal([(201, 1L), (302, 1L), (404, 5L)], a.StatusCounts());
+        Assert.Equal((2, 5), a.Outcomes());
+    }
+
+    [Fact]
+    public void Scheme_sets_keep_the_order_found_and_no_repeats_however_many()
+    {
+        var set = new SchemeSet();
+        foreach (var s in (string[])["b", "a", "b", "c"]) set.Add(s);
+        Assert.Equal(["b", "a", "c"], set);
+        set.Clear();
+        for (int round = 0; round < 2; round++)
+            for (int i = 0; i < 20; i++) set.Add("s" + i);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => "s" + i), set);
+    }
+
+    [Fact]
+    public void Scheme_counts_kept_in_runs_reach_the_tables_whenever_read()
+    {
+        var shape = new EndpointShape();
+        string[] seen = ["http-bearer", "apiKey-cookie-sid", "http-bearer", "http-basic", "apiKey-cookie-sid", "http-bearer"];
+        bool[] accepted = [true, true, false, true, true, true];
+        for (int i = 0; i < seen.Length; i++)
+        {
+            shape.CountScheme(seen[i], accepted[i]);
+            if (i == 2) Assert.Equal(2, shape.Schemes["http-bearer"]);   // read mid-run, then counted on
+        }
+        Assert.Equal(new Dictionary<string, long> { ["http-bearer"] = 3, ["apiKey-cookie-sid"] = 2, ["http-basic"] = 1 }, shape.Schemes);
+        Assert.Equal(new Dictionary<string, long> { ["http-bearer"] = 2, ["apiKey-cookie-sid"] = 2, ["http-basic"] = 1 }, shape.SchemesAccepted);
+        var copy = ShapeJson.Deserialize(ShapeJson.Serialize(shape));
+        Assert.Equal(shape.Schemes, copy.Schemes);
+    }
+
+    [Fact]
+    public void Responses_by_status_follow_a_replaced_table()
+    {
+        var shape = new EndpointShape();
+        shape.Response(200).Count++;
+        shape.Response(200).Count++;
+        shape.Responses = new Dictionary<int, ResponseStats> { [200] = new() { Count = 10 } };
+        shape.Response(200).Count++;
+        Assert.Equal(11, shape.Responses[200].Count);
     }
 }

@@ -287,6 +287,8 @@ public sealed class RequestRef
     public required UInt128 Digest;
     public object? Owner, Value;
     public int Generation;
+    /// <summary>The sensitive-data scan found nothing in the path (it depends on the path alone): not read again.</summary>
+    public bool PathClean;
 }
 
 /// <summary>

@@ -19,7 +19,7 @@ public static class TransactionScanner
         int year = t.TsRequest > 0 ? Sensor.Core.Timestamp.ToDateTime(t.TsRequest).Year : DateTime.MaxValue.Year;
         var s = new ScanState(options, into, year);
         // One malformed part must not hide the others (or take the pipeline down).
-        Guard(t, s, static (t, s) => ScanPath(t.Path, s));
+        Guard(t, s, static (t, s) => ScanPath(t, s));
         if (t.Query is { Length: > 0 }) Guard(t, s, static (t, s) => ScanQuery(t.Query!, s));
         Guard(t, s, static (t, s) => ScanHeaders(t.Request, SensitiveParts.ReqHeader, SensitiveParts.ReqCookie, s));
         if (t.Response != null) Guard(t, s, static (t, s) => ScanHeaders(t.Response!, SensitiveParts.RespHeader, SensitiveParts.RespCookie, s));
@@ -34,11 +34,18 @@ public static class TransactionScanner
         catch (Exception e) when (e is not OutOfMemoryException) { /* skip the part */ }
     }
 
-    private static void ScanPath(string path, ScanState s)
+    private static void ScanPath(HttpTransaction t, ScanState s)
     {
-        // No memo of whole paths: they hold object ids, so most are new, and the lookup into a table that large
-        // cost more than the per-segment work it saved (segments are remembered below).
-        if (path.Length > 0) ScanSegments(path, s);
+        var path = t.Path;
+        if (path.Length == 0) return;
+        // A path already found clean on this thread (the request's entry in the thread's request table, looked up
+        // for the endpoint anyway, keeps the verdict) is not read again. No table of whole paths of its own: they
+        // hold object ids, so most are new, and the lookup cost more than the per-segment work it saved.
+        var request = t.Shape is { } shape && ReferenceEquals(shape.Path, path) ? shape.Endpoint as Inventory.RequestRef : null;
+        if (request is { PathClean: true }) return;
+        int mark = s.Mark;
+        ScanSegments(path, s);
+        if (request != null && s.Mark == mark && !s.Full) request.PathClean = true;
     }
 
     private static void ScanQuery(string query, ScanState s)

@@ -73,25 +73,43 @@ public static class HeaderNames
     private static string Lower(Slot[] slots, ReadOnlySpan<byte> raw, out int id)
     {
         id = 0;
-        if (raw.Length > InlineBytes) return Lower(HttpHeadParser.Name(raw));   // rare: decided by the string table
+        int n = raw.Length;
+        if (n > InlineBytes || n == 0) return Lower(HttpHeadParser.Name(raw));   // rare: decided by the string table
         Words w = default;
-        raw.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes((Span<ulong>)w));
-        int i = Bucket(w, raw.Length);
+        int words = Load(raw, ref w);
+        int i = Bucket(w, n);
         ref var a = ref slots[i];
-        if (a.Length == raw.Length && a.Lower != null && Same(a.Raw, w)) { id = a.Id; return a.Lower; }
+        if (a.Length == n && a.Lower != null && Same(a.Raw, w, words)) { id = a.Id; return a.Lower; }
         ref var b = ref slots[i + 1];
-        if (b.Length == raw.Length && b.Lower != null && Same(b.Raw, w)) { id = b.Id; return b.Lower; }
+        if (b.Length == n && b.Lower != null && Same(b.Raw, w, words)) { id = b.Id; return b.Lower; }
         var lower = Lower(HttpHeadParser.Name(raw));
         // The older of the two makes room: the first slot's entry moves to the second.
         b = a;
-        a = new Slot { Raw = w, Length = raw.Length, Lower = lower, Id = id = IdOf(lower) };
+        a = new Slot { Raw = w, Length = n, Lower = lower, Id = id = IdOf(lower) };
         return lower;
     }
 
-    private static bool Same(in Words a, in Words b)
+    /// <summary>The name's bytes into zero-padded words, read a word at a time (names are asked for on every field); the words used.</summary>
+    private static int Load(ReadOnlySpan<byte> raw, ref Words w)
+    {
+        Span<ulong> to = w;
+        ref byte from = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(raw);
+        int full = raw.Length >> 3;
+        for (int k = 0; k < full; k++) to[k] = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref System.Runtime.CompilerServices.Unsafe.Add(ref from, k * 8));
+        int rest = raw.Length & 7;
+        if (rest == 0) return full;
+        ulong last = 0;
+        for (int j = rest - 1; j >= 0; j--) last = last << 8 | raw[full * 8 + j];
+        to[full] = last;
+        return full + 1;
+    }
+
+    // Both are zero-padded past the length, which the caller compared: the words in use decide.
+    private static bool Same(in Words a, in Words b, int words)
     {
         ReadOnlySpan<ulong> x = a, y = b;
-        return x.SequenceEqual(y);
+        for (int k = 0; k < words; k++) if (x[k] != y[k]) return false;
+        return true;
     }
 
     /// <summary>An even slot index from the length and the first and last words.</summary>

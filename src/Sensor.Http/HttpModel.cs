@@ -88,10 +88,11 @@ public sealed class HttpHead
     public byte[] WithValues(IReadOnlyList<(int Field, string Value)> replacements)
     {
         var raw = RawHeaderBytes;
-        var spans = new (int Start, int End, string Value)[replacements.Count];
+        Span<(int Start, int End)> spans = replacements.Count <= 16 ? stackalloc (int, int)[16] : new (int, int)[replacements.Count];
         int length = raw.Length, n = 0, last = 0;
-        foreach (var (i, value) in replacements)
+        for (int r = 0; r < replacements.Count; r++)
         {
+            var (i, value) = replacements[r];
             ref readonly var f = ref Fields[i];
             int end = f.ValueStart + f.ValueLength;
             if (f.Folded != null)
@@ -100,18 +101,20 @@ public sealed class HttpHead
                 end = i + 1 < _fieldCount ? Fields[i + 1].NameStart : raw.Length;
                 while (end > f.ValueStart && raw[end - 1] is (byte)'\r' or (byte)'\n') end--;
             }
-            if (f.ValueStart < last) continue;
-            spans[n++] = (f.ValueStart, end, value);
+            if (f.ValueStart < last) { spans[n++] = (-1, -1); continue; }   // inside a folded value already replaced
+            spans[n++] = (f.ValueStart, end);
             length += System.Text.Encoding.UTF8.GetByteCount(value) - (end - f.ValueStart);
             last = end;
         }
         var result = new byte[length];
         int pos = 0, at = 0;
-        foreach (var (start, end, value) in spans.AsSpan(0, n))
+        for (int k = 0; k < n; k++)
         {
+            var (start, end) = spans[k];
+            if (start < 0) continue;
             raw.AsSpan(pos, start - pos).CopyTo(result.AsSpan(at));
             at += start - pos;
-            at += System.Text.Encoding.UTF8.GetBytes(value, result.AsSpan(at));
+            at += System.Text.Encoding.UTF8.GetBytes(replacements[k].Value, result.AsSpan(at));
             pos = end;
         }
         raw.AsSpan(pos).CopyTo(result.AsSpan(at));

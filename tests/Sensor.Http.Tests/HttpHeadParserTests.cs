@@ -494,6 +494,27 @@ public class HttpHeadValuesTests
     }
 
     [Fact]
+    public void Names_of_every_length_lower_to_themselves_and_never_to_a_near_twin()
+    {
+        // Twins differ only in the last byte, or only in a middle word: the cache of names as sent must tell them apart.
+        var names = new List<string>();
+        for (int len = 1; len <= 45; len++)
+        {
+            var a = new string('A', len).ToCharArray();
+            names.Add(new string(a));
+            a[^1] = 'B';
+            names.Add(new string(a));
+            if (len > 12) { a[^1] = 'A'; a[9] = 'C'; names.Add(new string(a)); }
+        }
+        for (int round = 0; round < 3; round++)
+            foreach (var chunk in names.Chunk(20))
+            {
+                var h = Parse("GET / HTTP/1.1\r\n" + string.Concat(chunk.Select(n => n + ": v\r\n")) + "\r\n");
+                Assert.Equal(chunk.Select(n => n.ToLowerInvariant()), Enumerable.Range(0, h.FieldCount).Select(h.LowerNameAt));
+            }
+    }
+
+    [Fact]
     public void WithValues_replaces_only_the_given_values()
     {
         var h = Parse("GET / HTTP/1.1\r\nA: one\r\nB:  two  \r\nC: three\r\n\r\n");

@@ -49,7 +49,8 @@ public static class Redactor
     public static byte[]? Headers(HttpHead head, List<SensitiveHit> hits, bool request)
     {
         var hitPart = request ? SensitiveParts.ReqHeader : SensitiveParts.RespHeader;
-        List<(int, string)>? changes = null;
+        var changes = t_changes ??= [];   // one list a thread: it is only read while the new section is written
+        changes.Clear();
         var masks = t_masks ??= new(Decide);
         for (int i = 0; i < head.FieldCount; i++)
         {
@@ -61,17 +62,22 @@ public static class Redactor
             if (mask == Mask.Authorization && !HasHit(hits, hitPart, lower) && AuthorizationFromBytes(head.ValueBytesAt(i)) is { } fromBytes)
             {
                 // The common case, a bearer token: masked from the bytes as sent, never decoded as a whole.
-                (changes ??= []).Add((i, fromBytes));
+                changes.Add((i, fromBytes));
                 continue;
             }
             if (mask != Mask.None) v = Masked(mask, value = head.ValueAt(i));
             foreach (var h in hits)
                 if (h.Value.Length > 0 && h.Part == hitPart && string.Equals(h.Location, lower, StringComparison.Ordinal))
                     v = (v ?? (value ??= head.ValueAt(i))).Replace(h.Value, Masking.Preview(h.Type, h.Value), StringComparison.Ordinal);
-            if (v != null && !ReferenceEquals(v, value) && v != value) (changes ??= []).Add((i, v));
+            if (v != null && !ReferenceEquals(v, value) && v != value) changes.Add((i, v));
         }
-        return changes == null ? null : head.WithValues(changes);
+        if (changes.Count == 0) return null;
+        var section = head.WithValues(changes);
+        changes.Clear();   // the masked values are not kept alive by the thread
+        return section;
     }
+
+    [ThreadStatic] private static List<(int, string)>? t_changes;
 
     private enum Mask { None, Cookie, SetCookie, Authorization, Credential }
 

@@ -41,6 +41,10 @@ printf '  replay, no inventory, no findings  %6.2f s   cpu %6.2f s   peak RSS %s
 printf '  replay with inventory              %6.2f s   cpu %6.2f s   peak RSS %s MiB\n' "$I" "$CI" "$(( $(median ${RSS[inventory]} | cut -d. -f1) / 1024 ))"
 printf '  replay with inventory + findings   %6.2f s   cpu %6.2f s   peak RSS %s MiB\n' "$A" "$CA" "$(( $(median ${RSS[all]} | cut -d. -f1) / 1024 ))"
 printf '  openapi export                     %6.2f s\n' "$E"
+# Each run's ratios as well as the medians': on a shared machine their spread says how far one figure can be trusted.
+per_run() { paste -d' ' <(printf '%s\n' $1) <(printf '%s\n' $2) <(printf '%s\n' $3) | awk "{ printf \" %.2f\", $4 }"; }
+printf '  per run, inventory + export / plain:%s\n' "$(per_run "${T[base]}" "${T[inventory]}" "${T[export]}" '($2 + $3) / $1')"
+printf '  per run, with findings / inventory: %s\n' "$(per_run "${T[inventory]}" "${T[all]}" "${T[all]}" '$2 / $1')"
 awk -v b="$B" -v i="$I" -v e="$E" 'BEGIN { printf "  inventory + export: ratio %.2f to the plain replay (target < 1.25)\n", (i + e) / b }'
 awk -v i="$I" -v a="$A" 'BEGIN { printf "  sensitive data + rules: ratio %.2f to the replay with inventory (target < 1.30)\n", a / i }'
 awk -v b="$CB" -v i="$CI" -v a="$CA" 'BEGIN { printf "  in cpu time: inventory %.2f to the plain replay (without the export), findings %.2f to the replay with inventory\n", i / b, a / i }'

@@ -89,7 +89,7 @@ public sealed class HttpHead
     {
         var raw = RawHeaderBytes;
         Span<(int Start, int End)> spans = replacements.Count <= 16 ? stackalloc (int, int)[16] : new (int, int)[replacements.Count];
-        int length = raw.Length, n = 0, last = 0;
+        int length = raw.Length, last = 0;
         for (int r = 0; r < replacements.Count; r++)
         {
             var (i, value) = replacements[r];
@@ -101,14 +101,14 @@ public sealed class HttpHead
                 end = i + 1 < _fieldCount ? Fields[i + 1].NameStart : raw.Length;
                 while (end > f.ValueStart && raw[end - 1] is (byte)'\r' or (byte)'\n') end--;
             }
-            if (f.ValueStart < last) { spans[n++] = (-1, -1); continue; }   // inside a folded value already replaced
-            spans[n++] = (f.ValueStart, end);
+            if (f.ValueStart < last) { spans[r] = (-1, -1); continue; }   // inside a folded value already replaced
+            spans[r] = (f.ValueStart, end);
             length += System.Text.Encoding.UTF8.GetByteCount(value) - (end - f.ValueStart);
             last = end;
         }
         var result = new byte[length];
         int pos = 0, at = 0;
-        for (int k = 0; k < n; k++)
+        for (int k = 0; k < replacements.Count; k++)
         {
             var (start, end) = spans[k];
             if (start < 0) continue;
@@ -248,11 +248,10 @@ public sealed class HttpTransaction
     /// <summary>The service (Host, else server ip:port) as the analyzers name it, set by the first analyzer that needs it.</summary>
     public string? Service;
     /// <summary>
-    /// The endpoint shape a path of this transaction belongs to (service, method, path with ids folded; the
-    /// analysis stage's object) and a digest of the request's host, method and that path, set by the first
-    /// analyzer that works them out and reused by the others while they ask for the same path.
+    /// The analysis stage's entry for the request (host, method and this path: its endpoint shape and digest), set by
+    /// the first analyzer that looks it up and reused by the others while they ask for the same path.
     /// </summary>
-    public (string Path, object Endpoint, UInt128 Request)? Shape;
+    public (string Path, object Request)? Shape;
 
     public string Method => Request.Method;
     public string Uri => Request.Target;

@@ -308,20 +308,10 @@ public static class ShapeKeys
     /// <summary>The endpoint of <paramref name="path"/> of <paramref name="t"/>: resolved once per transaction, whichever analyzer asks first.</summary>
     public static EndpointRef Of(HttpTransaction t, string path) => Request(t, path).Endpoint;
 
-    /// <summary>
-    /// The endpoint of <paramref name="path"/> of <paramref name="t"/> and a 128-bit digest of (host as sent,
-    /// method, path), which keys per-request tables without hashing or comparing their strings again.
-    /// </summary>
-    public static (EndpointRef Endpoint, UInt128 Request) Resolve(HttpTransaction t, string path)
-    {
-        var r = Request(t, path);
-        return (r.Endpoint, r.Digest);
-    }
-
     /// <summary>The request's entry in this thread's table (see <see cref="RequestRef"/>).</summary>
     public static RequestRef Request(HttpTransaction t, string path)
     {
-        if (t.Shape is { } known && ReferenceEquals(known.Path, path) && known.Endpoint is RequestRef r) return r;
+        if (t.Shape is { } known && ReferenceEquals(known.Path, path) && known.Request is RequestRef r) return r;
         // One lookup for a request seen before, by a digest of the Host as sent (no lowering), the method and the path:
         // comparing the strings of a hit cost more than the hashing, as the stored ones are cold in memory. Templating
         // a path again costs several times the lookup.
@@ -343,7 +333,7 @@ public static class ShapeKeys
             requests[digest] = r = new RequestRef { Endpoint = ep, Digest = digest };
         }
         t.Service ??= r.Endpoint.Service;
-        t.Shape = (path, r, digest);
+        t.Shape = (path, r);
         return r;
     }
 

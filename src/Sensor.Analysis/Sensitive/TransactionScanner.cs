@@ -41,7 +41,7 @@ public static class TransactionScanner
         // A path already found clean on this thread (the request's entry in the thread's request table, looked up
         // for the endpoint anyway, keeps the verdict) is not read again. No table of whole paths of its own: they
         // hold object ids, so most are new, and the lookup cost more than the per-segment work it saved.
-        var request = t.Shape is { } shape && ReferenceEquals(shape.Path, path) ? shape.Endpoint as Inventory.RequestRef : null;
+        var request = t.Shape is { } shape && ReferenceEquals(shape.Path, path) ? shape.Request as Inventory.RequestRef : null;
         if (request is { PathClean: true }) return;
         int mark = s.Mark;
         ScanSegments(path, s);

@@ -67,6 +67,39 @@ public class QueryWhileRunningTests : IDisposable
         Assert.Equal(1, SensorProcess.Run("status", "--db", db, "--health", "--metrics", "127.0.0.1:1").ExitCode);
     }
 
+    [Fact]
+    public async Task Specs_import_goes_through_the_running_service()
+    {
+        var db = Path.Combine(_dir, "live.duckdb");
+        FileLiveSource? src = null;
+        var runner = new LiveRunner(new SensorSettings
+        {
+            Database = db, Interfaces = ["fake0"], KeyFile = Path.Combine(_dir, "hmac.key"), Metrics = new() { Listen = "" },
+            CommitIntervalSeconds = 0.2, InventoryIntervalSeconds = 0.4, AnalysisNice = 0,
+        }, sources: (i, o, c) => src = new FileLiveSource(Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap"), i));
+        runner.Start();
+        try
+        {
+            Assert.True(src!.Done.Wait(TimeSpan.FromSeconds(30)));
+            var specs = Path.Combine(_dir, "specs");
+            Directory.CreateDirectory(specs);
+            File.Copy(Path.Combine(SharedData.Shared, "spec-recon-dev", "petstore-plus.yaml"), Path.Combine(specs, "petstore.yaml"));
+            File.WriteAllText(Path.Combine(specs, "notes.yaml"), "just: [a, list]\n");
+            var until = DateTime.UtcNow.AddSeconds(30);
+            while (Run("query", "select count(*) as n from endpoints", "--db", db, "--format", "csv").Contains("\n0") && DateTime.UtcNow < until) Thread.Sleep(300);
+
+            var r = SensorProcess.Run("specs", "import", specs, "--db", db);
+            Assert.Equal(2, r.ExitCode);   // one file is not OpenAPI: said, and the other is imported
+            Assert.Contains("notes.yaml", r.Stderr);
+            Assert.Contains("petstore.yaml: ", r.Stdout);
+            Assert.Contains("into the running service", r.Stdout);
+            Assert.Matches(@"specs: 1 compared with the inventory: \d+ shadow, \d+ zombie, \d+ orphan, \d+ conformance", r.Stdout);
+            Assert.Contains("petstore.yaml", Run("specs", "list", "--db", db));
+            Assert.NotEqual("0", Run("query", "select count(*) from findings where source <> 'traffic'", "--db", db, "--format", "csv").Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim());
+        }
+        finally { await runner.StopAsync(); }
+    }
+
     private static string Run(params string[] args)
     {
         var r = SensorProcess.Run(args);

@@ -126,6 +126,51 @@ public class LiveRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Specs_imported_through_the_socket_are_stored_and_judge_the_running_inventory()
+    {
+        var spec = Path.Combine(SharedData.Shared, "spec-recon-dev", "petstore-plus.yaml");
+        var pcap = Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap");
+        var replayDb = Path.Combine(_dir, "replay.duckdb");
+        await new ReplayRunner(new PipelineOptions { Workers = 2 }) { KeyFile = Path.Combine(_dir, "hmac.key") }.RunAsync([pcap], replayDb);
+        using (var db = SensorDatabase.Open(replayDb))
+        {
+            SpecStore.Import(db, spec, DateTime.UtcNow);
+            SpecStore.Evaluate(db, DateTime.UtcNow);
+        }
+        var specs = Path.Combine(_dir, "specs");
+        Directory.CreateDirectory(specs);
+        File.Copy(spec, Path.Combine(specs, "petstore.yaml"));
+        File.WriteAllText(Path.Combine(specs, "broken.json"), "{ \"openapi\": ");
+
+        FileLiveSource? src = null;
+        var runner = new LiveRunner(Settings("fake0"), sources: (i, o, c) => src = new FileLiveSource(pcap, i));
+        runner.Start();
+        var sock = QueryClient.SocketFor(Db);
+        try
+        {
+            Assert.True(src!.Done.Wait(TimeSpan.FromSeconds(60)));
+            Assert.True(Eventually(() => Remote(Db, "select count(*) from endpoints") > 0), "no inventory while running");
+            var (files, unread) = SpecStore.ReadFiles(specs);
+            Assert.Empty(unread);
+            var imp = QueryClient.ImportSpecs(sock, files);
+            var one = Assert.Single(imp.Imported);
+            Assert.Equal(Path.GetFullPath(Path.Combine(specs, "petstore.yaml")), one.Path);
+            Assert.True(one.Operations > 0);
+            var bad = Assert.Single(imp.Failures);   // one unreadable file does not stop the others
+            Assert.EndsWith("broken.json", bad.Path);
+            Assert.Equal(1, imp.Evaluation.Specs);
+            Assert.True(imp.Evaluation.Findings > 0);
+            Assert.Equal(1, Remote(Db, "select count(*) from specs"));
+            Assert.True(Remote(Db, "select count(*) from findings where source <> 'traffic'") > 0);
+        }
+        finally { await runner.StopAsync(); }
+        // The same judgement as an import into a file after a replay of the same traffic.
+        const string q = "select count(*) from findings where source <> 'traffic' and status <> 'fixed'";
+        Assert.Equal(Count(replayDb, q), Count(Db, q));
+        Assert.Equal(new FileInfo(spec).Length, Count(Db, "select octet_length(content) from specs"));
+    }
+
+    [Fact]
     public async Task A_restart_continues_the_same_database_and_inventory()
     {
         for (int run = 0; run < 2; run++)

@@ -67,16 +67,19 @@ public static partial class SpecLoader
     {
         var specs = new List<ApiSpec>();
         var failures = new List<SpecLoadFailure>();
-        var files = Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
-            .Where(f => SpecExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-            .Order(StringComparer.Ordinal);
-        foreach (var file in files)
+        foreach (var file in FilesIn(dir))
         {
             try { specs.Add(Load(file)); }
             catch (SpecFormatException e) { failures.Add(new SpecLoadFailure(file, e.Reason)); }
         }
         return new SpecSet(specs, failures);
     }
+
+    /// <summary>The spec files below <paramref name="dir"/> (*.yaml, *.yml, *.json), in path order.</summary>
+    public static IEnumerable<string> FilesIn(string dir) =>
+        Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+            .Where(f => SpecExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
 
     private static string Describe(OpenApiError e) => string.IsNullOrEmpty(e.Pointer) ? e.Message : $"{e.Message} (at {e.Pointer})";
 

@@ -139,13 +139,13 @@ public sealed class LiveRunner : IAsyncDisposable
                 }
                 _checkpoints!.Inc();
                 Interlocked.Exchange(ref _lastCheckpointDone, _time.GetTimestamp());
-                if (inventoryDue) { lastInventory = _time.GetTimestamp(); StoreLearning(final: false); }
+                if (inventoryDue) { lastInventory = _time.GetTimestamp(); lock (_dbGate) StoreLearning(final: false); }
                 if (_time.GetElapsedTime(lastStats).TotalSeconds >= _s.StatsIntervalSeconds)
                 {
                     lastStats = _time.GetTimestamp();
-                    WriteStats();
+                    lock (_dbGate) WriteStats();
                 }
-                _retention!.MaybeSweep(_time.GetUtcNow().UtcDateTime);
+                lock (_dbGate) _retention!.MaybeSweep(_time.GetUtcNow().UtcDateTime);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
@@ -199,6 +199,25 @@ public sealed class LiveRunner : IAsyncDisposable
         }
     }
 
+    // The service's database work (inventory, findings, statistics, retention, imports through the socket) goes
+    // through its one main connection, one piece of work at a time.
+    private readonly object _dbGate = new();
+
+    /// <summary>
+    /// Specs sent through the query socket (<c>sensor specs import</c> while the service holds the database):
+    /// stored, then the inventory as it stands is judged against every stored spec, as after an import into a file.
+    /// </summary>
+    public (SpecImport Import, SpecEvaluation Evaluation) ImportSpecs(IReadOnlyList<SpecFile> files)
+    {
+        lock (_dbGate)
+        {
+            if (_db == null) throw new InvalidOperationException("the service is stopping");
+            var now = _time.GetUtcNow().UtcDateTime;
+            var imported = SpecStore.Import(_db, files, now);
+            return (imported, SpecStore.Evaluate(_db, now));
+        }
+    }
+
     /// <summary>Every counter, summed over instances, plus the current rates (stage <c>rates</c>).</summary>
     public IReadOnlyList<CounterValue> Snapshot()
     {
@@ -238,19 +257,25 @@ public sealed class LiveRunner : IAsyncDisposable
         catch (Exception e) { failure = e; _log.LogError(e, "pipeline failed"); }
         try
         {
-            StoreLearning(final: true);
-            foreach (var src in _live) src.PollStats();
-            var now = _time.GetUtcNow().UtcDateTime;
-            _db.WriteStats(_runId, now, Snapshot());
-            _db.EndRun(_runId, now, _counters.Get("http", "transactions"));
+            lock (_dbGate)
+            {
+                StoreLearning(final: true);
+                foreach (var src in _live) src.PollStats();
+                var now = _time.GetUtcNow().UtcDateTime;
+                _db.WriteStats(_runId, now, Snapshot());
+                _db.EndRun(_runId, now, _counters.Get("http", "transactions"));
+            }
         }
         finally
         {
             _query?.Dispose();
             _metrics?.Dispose();
             foreach (var src in _live) src.Dispose();
-            _db.Dispose();
-            _db = null;
+            lock (_dbGate)
+            {
+                _db.Dispose();
+                _db = null;
+            }
             _log.LogInformation("stopped: {Transactions} transactions stored in run {Run}", _counters.Get("storage", "rows"), _runId);
         }
         if (failure != null) throw new InvalidOperationException("live capture failed", failure);

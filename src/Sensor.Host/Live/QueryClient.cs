@@ -64,6 +64,32 @@ public static class QueryClient
         return doc.RootElement.GetProperty("path").GetString()!;
     }
 
+    public sealed record RemoteSpec(string Path, string Title, string Version, string OpenApiVersion, int Operations, int Warnings);
+
+    public sealed record RemoteSpecImport(IReadOnlyList<RemoteSpec> Imported, IReadOnlyList<Sensor.Analysis.Specs.SpecLoadFailure> Failures, Sensor.Storage.SpecEvaluation Evaluation);
+
+    /// <summary>
+    /// Sends spec files (read by the caller, named by their full paths) to the service, which stores them and judges
+    /// its inventory against every stored spec. Throws <see cref="RemoteQueryException"/> when they do not fit in one request.
+    /// </summary>
+    public static RemoteSpecImport ImportSpecs(string socketPath, IReadOnlyList<Sensor.Storage.SpecFile> files)
+    {
+        long size = files.Sum(f => (f.Content.Length + 2L) / 3 * 4 + f.Path.Length * 6L + 64);
+        if (size > QueryServer.MaxRequestBytes - 1024)
+            throw new RemoteQueryException($"the specs are too large to send to the running service ({size >> 20} MiB encoded, at most {QueryServer.MaxRequestBytes >> 20} MiB): import fewer at a time");
+        using var doc = Ask(socketPath, new { op = "import-specs", files = files.Select(f => new { path = Path.GetFullPath(f.Path), content = f.Content }) });
+        var r = doc.RootElement;
+        var imported = r.GetProperty("imported").EnumerateArray()
+            .Select(e => new RemoteSpec(e.GetProperty("path").GetString()!, e.GetProperty("title").GetString()!, e.GetProperty("version").GetString()!,
+                e.GetProperty("openapi").GetString()!, e.GetProperty("operations").GetInt32(), e.GetProperty("warnings").GetInt32())).ToList();
+        var failures = r.GetProperty("failures").EnumerateArray()
+            .Select(e => new Sensor.Analysis.Specs.SpecLoadFailure(e.GetProperty("path").GetString()!, e.GetProperty("reason").GetString()!)).ToList();
+        var ev = r.GetProperty("evaluation");
+        var evaluation = new Sensor.Storage.SpecEvaluation(ev.GetProperty("specs").GetInt32(), ev.GetProperty("findings").GetInt32(), ev.GetProperty("new").GetInt32(),
+            ev.GetProperty("fixed").GetInt32(), ev.GetProperty("by_category").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32()));
+        return new RemoteSpecImport(imported, failures, evaluation);
+    }
+
     public sealed record ServiceStatus(bool Healthy, string Reason, int Run, string Database, IReadOnlyList<Sensor.Core.CounterValue> Counters);
 
     public static ServiceStatus Status(string socketPath)

@@ -11,14 +11,17 @@ namespace Sensor.Host.Live;
 /// <summary>
 /// Analysts' way into the database while the service writes it (DuckDB lets one process open the file):
 /// a Unix socket beside the database (mode 0660, so the service's group may query). One JSON request line
-/// per connection — <c>{"op":"query","sql":...,"args":[...]}</c> or <c>{"op":"status"}</c> — answered with
-/// one JSON document. Queries run on their own connection inside a transaction that is always rolled back,
-/// and only statements that read (select, with, from, describe, show, summarize, explain, pivot) are taken.
+/// per connection — <c>{"op":"query","sql":...,"args":[...]}</c>, <c>{"op":"status"}</c>, <c>{"op":"snapshot"}</c>
+/// or <c>{"op":"import-specs","files":[{"path":...,"content":base64}]}</c> — answered with one JSON document.
+/// Queries run on their own connection inside a transaction that is always rolled back, and only statements
+/// that read (select, with, from, describe, show, summarize, explain, pivot) are taken. Specs are the one write
+/// taken: the client reads the files (with its own permissions) and sends them; the service stores and judges them.
 /// </summary>
 public sealed class QueryServer : IDisposable
 {
     public const int MaxRows = 1_000_000;
-    private const int MaxRequestBytes = 1 << 20;
+    /// <summary>Bounds one request (and so the memory of one connection): specs are sent whole.</summary>
+    public const int MaxRequestBytes = 32 << 20;
     private const int MaxConcurrent = 4;
     private readonly string _path;
     private readonly SensorDatabase _db;
@@ -93,6 +96,8 @@ public sealed class QueryServer : IDisposable
                 req.RootElement.TryGetProperty("args", out var a) ? a.EnumerateArray().Select(Arg).ToList() : []),
             "status" => Status(),
             "snapshot" => Snapshot(),
+            "import-specs" => ImportSpecs(req.RootElement.GetProperty("files").EnumerateArray()
+                .Select(f => new SpecFile(f.GetProperty("path").GetString()!, f.GetProperty("content").GetBytesFromBase64())).ToList()),
             _ => Error($"unknown op \"{op}\""),
         };
     }
@@ -153,6 +158,52 @@ public sealed class QueryServer : IDisposable
         }
         catch (DuckDBException e) { return Error(e.Message.Split('\n')[0]); }
         finally { tx.Rollback(); }
+    }
+
+    private byte[] ImportSpecs(List<SpecFile> files)
+    {
+        // Not a path on the service's side: a spec is named by where the client read it.
+        if (files.FirstOrDefault(f => !System.IO.Path.IsPathFullyQualified(f.Path)) is { } relative) return Error($"{relative.Path}: not a full path");
+        if (_runner == null) return Error("no running service to import into");
+        var (imp, ev) = _runner.ImportSpecs(files);
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("imported");
+            foreach (var sp in imp.Imported)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", sp.SourcePath);
+                w.WriteString("title", sp.Title);
+                w.WriteString("version", sp.Version);
+                w.WriteString("openapi", sp.OpenApiVersion);
+                w.WriteNumber("operations", sp.Operations.Count);
+                w.WriteNumber("warnings", sp.Warnings.Count);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("failures");
+            foreach (var f in imp.Failures)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", f.Path);
+                w.WriteString("reason", f.Reason);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("evaluation");
+            w.WriteNumber("specs", ev.Specs);
+            w.WriteNumber("findings", ev.Findings);
+            w.WriteNumber("new", ev.New);
+            w.WriteNumber("fixed", ev.Fixed);
+            w.WriteStartObject("by_category");
+            foreach (var (c, n) in ev.ByCategory) w.WriteNumber(c, n);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return ms.ToArray();
     }
 
     private readonly object _snapshotLock = new();

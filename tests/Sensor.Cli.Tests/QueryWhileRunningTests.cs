@@ -16,17 +16,11 @@ public class QueryWhileRunningTests : IDisposable
     public async Task Query_inventory_findings_and_status_work_against_the_running_service()
     {
         var db = Path.Combine(_dir, "live.duckdb");
-        FileLiveSource? src = null;
-        var runner = new LiveRunner(new SensorSettings
-        {
-            Database = db, Interfaces = ["fake0"], KeyFile = Path.Combine(_dir, "hmac.key"), Metrics = new() { Listen = "" },
-            CommitIntervalSeconds = 0.2, InventoryIntervalSeconds = 0.4, AnalysisNice = 0,
-        }, sources: (i, o, c) => src = new FileLiveSource(SharedData.CorpusFile("rest_api_conversation.pcap"), i));
-        runner.Start();
+        var (runner, src) = StartService(db, SharedData.CorpusFile("rest_api_conversation.pcap"));
         string liveQuery, liveInventory, liveFindings;
         try
         {
-            Assert.True(src!.Done.Wait(TimeSpan.FromSeconds(30)));
+            Assert.True(src.Done.Wait(TimeSpan.FromSeconds(30)));
             var until = DateTime.UtcNow.AddSeconds(30);
             SensorProcess.Result q;
             do
@@ -71,16 +65,10 @@ public class QueryWhileRunningTests : IDisposable
     public async Task Specs_import_goes_through_the_running_service()
     {
         var db = Path.Combine(_dir, "live.duckdb");
-        FileLiveSource? src = null;
-        var runner = new LiveRunner(new SensorSettings
-        {
-            Database = db, Interfaces = ["fake0"], KeyFile = Path.Combine(_dir, "hmac.key"), Metrics = new() { Listen = "" },
-            CommitIntervalSeconds = 0.2, InventoryIntervalSeconds = 0.4, AnalysisNice = 0,
-        }, sources: (i, o, c) => src = new FileLiveSource(Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap"), i));
-        runner.Start();
+        var (runner, src) = StartService(db, Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap"));
         try
         {
-            Assert.True(src!.Done.Wait(TimeSpan.FromSeconds(30)));
+            Assert.True(src.Done.Wait(TimeSpan.FromSeconds(30)));
             var specs = Path.Combine(_dir, "specs");
             Directory.CreateDirectory(specs);
             File.Copy(Path.Combine(SharedData.Shared, "spec-recon-dev", "petstore-plus.yaml"), Path.Combine(specs, "petstore.yaml"));
@@ -98,6 +86,19 @@ public class QueryWhileRunningTests : IDisposable
             Assert.NotEqual("0", Run("query", "select count(*) from findings where source <> 'traffic'", "--db", db, "--format", "csv").Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim());
         }
         finally { await runner.StopAsync(); }
+    }
+
+    /// <summary>A service capturing from a file as if from an interface, into <paramref name="db"/>.</summary>
+    private (LiveRunner Runner, FileLiveSource Source) StartService(string db, string capture)
+    {
+        FileLiveSource? src = null;
+        var runner = new LiveRunner(new SensorSettings
+        {
+            Database = db, Interfaces = ["fake0"], KeyFile = Path.Combine(_dir, "hmac.key"), Metrics = new() { Listen = "" },
+            CommitIntervalSeconds = 0.2, InventoryIntervalSeconds = 0.4, AnalysisNice = 0,
+        }, sources: (i, o, c) => src = new FileLiveSource(capture, i));
+        runner.Start();
+        return (runner, src!);
     }
 
     private static string Run(params string[] args)

@@ -92,23 +92,29 @@ public class LiveRunnerTests : IDisposable
         return Convert.ToInt64(cmd.ExecuteScalar());
     }
 
+    private static string Spec => Path.Combine(SharedData.Shared, "spec-recon-dev", "petstore-plus.yaml");
+    private static string SpecTraffic => Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap");
+
+    /// <summary>A replay of the spec's traffic into a file, with the spec imported and judged: what the service must match.</summary>
+    private async Task<string> ReplayJudgedBySpec()
+    {
+        var replayDb = Path.Combine(_dir, "replay.duckdb");
+        await new ReplayRunner(new PipelineOptions { Workers = 2 }) { KeyFile = Path.Combine(_dir, "hmac.key") }.RunAsync([SpecTraffic], replayDb);
+        using var db = SensorDatabase.Open(replayDb);
+        SpecStore.Import(db, Spec, DateTime.UtcNow);
+        SpecStore.Evaluate(db, DateTime.UtcNow);
+        return replayDb;
+    }
+
     [Fact]
     public async Task Specs_given_to_the_service_judge_the_live_inventory_as_they_judge_a_replay()
     {
-        var spec = Path.Combine(SharedData.Shared, "spec-recon-dev", "petstore-plus.yaml");
-        var pcap = Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap");
-        var replayDb = Path.Combine(_dir, "replay.duckdb");
-        await new ReplayRunner(new PipelineOptions { Workers = 2 }) { KeyFile = Path.Combine(_dir, "hmac.key") }.RunAsync([pcap], replayDb);
-        using (var db = SensorDatabase.Open(replayDb))
-        {
-            SpecStore.Import(db, spec, DateTime.UtcNow);
-            SpecStore.Evaluate(db, DateTime.UtcNow);
-        }
+        var replayDb = await ReplayJudgedBySpec();
 
         FileLiveSource? src = null;
         var settings = Settings("fake0");
-        settings.Specs = spec;
-        var runner = new LiveRunner(settings, sources: (i, o, c) => src = new FileLiveSource(pcap, i));
+        settings.Specs = Spec;
+        var runner = new LiveRunner(settings, sources: (i, o, c) => src = new FileLiveSource(SpecTraffic, i));
         runner.Start();
         try
         {
@@ -128,22 +134,14 @@ public class LiveRunnerTests : IDisposable
     [Fact]
     public async Task Specs_imported_through_the_socket_are_stored_and_judge_the_running_inventory()
     {
-        var spec = Path.Combine(SharedData.Shared, "spec-recon-dev", "petstore-plus.yaml");
-        var pcap = Path.Combine(SharedData.Shared, "spec-recon-dev", "traffic.pcap");
-        var replayDb = Path.Combine(_dir, "replay.duckdb");
-        await new ReplayRunner(new PipelineOptions { Workers = 2 }) { KeyFile = Path.Combine(_dir, "hmac.key") }.RunAsync([pcap], replayDb);
-        using (var db = SensorDatabase.Open(replayDb))
-        {
-            SpecStore.Import(db, spec, DateTime.UtcNow);
-            SpecStore.Evaluate(db, DateTime.UtcNow);
-        }
+        var replayDb = await ReplayJudgedBySpec();
         var specs = Path.Combine(_dir, "specs");
         Directory.CreateDirectory(specs);
-        File.Copy(spec, Path.Combine(specs, "petstore.yaml"));
+        File.Copy(Spec, Path.Combine(specs, "petstore.yaml"));
         File.WriteAllText(Path.Combine(specs, "broken.json"), "{ \"openapi\": ");
 
         FileLiveSource? src = null;
-        var runner = new LiveRunner(Settings("fake0"), sources: (i, o, c) => src = new FileLiveSource(pcap, i));
+        var runner = new LiveRunner(Settings("fake0"), sources: (i, o, c) => src = new FileLiveSource(SpecTraffic, i));
         runner.Start();
         var sock = QueryClient.SocketFor(Db);
         try
@@ -167,7 +165,7 @@ public class LiveRunnerTests : IDisposable
         // The same judgement as an import into a file after a replay of the same traffic.
         const string q = "select count(*) from findings where source <> 'traffic' and status <> 'fixed'";
         Assert.Equal(Count(replayDb, q), Count(Db, q));
-        Assert.Equal(new FileInfo(spec).Length, Count(Db, "select octet_length(content) from specs"));
+        Assert.Equal(new FileInfo(Spec).Length, Count(Db, "select octet_length(content) from specs"));
     }
 
     [Fact]

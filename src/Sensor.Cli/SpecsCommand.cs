@@ -27,7 +27,7 @@ internal static class SpecsCommand
     {
         var socket = QueryClient.SocketFor(dbPath);
         if (!QueryClient.Answers(socket)) return ImportAndEvaluate(dbPath, specPath, quiet: false);
-        var (files, unread) = SpecStore.ReadFiles(specPath);
+        var (files, unread) = Sensor.Analysis.Specs.SpecLoader.ReadFiles(specPath);
         int rc = 0;
         foreach (var f in unread) { Console.Error.WriteLine($"sensor: {f.Path}: {f.Reason}"); rc = 2; }
         if (files.Count == 0) return rc;
@@ -35,11 +35,13 @@ internal static class SpecsCommand
         try { imp = QueryClient.ImportSpecs(socket, files); }
         catch (RemoteQueryException e) { Console.Error.WriteLine($"sensor: {socket}: {e.Message}"); return 2; }
         foreach (var f in imp.Failures) { Console.Error.WriteLine($"sensor: {f.Path}: {f.Reason}"); rc = 2; }
-        foreach (var s in imp.Imported)
-            Console.WriteLine($"imported {s.Path}: {s.Title} {s.Version} (OpenAPI {s.OpenApiVersion}, {s.Operations} operations{(s.Warnings > 0 ? $", {s.Warnings} reader warnings" : "")}) into the running service");
+        foreach (var s in imp.Imported) Imported(s.Path, s.Title, s.Version, s.OpenApiVersion, s.Operations, s.Warnings, " into the running service");
         Report(imp.Evaluation);
         return rc;
     }
+
+    private static void Imported(string path, string title, string? version, string openApi, int operations, int warnings, string where) =>
+        Console.WriteLine($"imported {path}: {title} {version} (OpenAPI {openApi}, {operations} operations{(warnings > 0 ? $", {warnings} reader warnings" : "")}){where}");
 
     private static void Report(SpecEvaluation ev)
     {
@@ -60,7 +62,7 @@ internal static class SpecsCommand
             foreach (var f in imp.Failures) { Console.Error.WriteLine($"sensor: {f.Path}: {f.Reason}"); rc = 2; }
             if (!quiet)
                 foreach (var s in imp.Imported)
-                    Console.WriteLine($"imported {s.SourcePath}: {s.Title} {s.Version} (OpenAPI {s.OpenApiVersion}, {s.Operations.Count} operations{(s.Warnings.Count > 0 ? $", {s.Warnings.Count} reader warnings" : "")})");
+                    Imported(s.SourcePath, s.Title, s.Version, s.OpenApiVersion, s.Operations.Count, s.Warnings.Count, "");
         }
         var ev = SpecStore.Evaluate(db, now);
         if (!quiet) Report(ev);

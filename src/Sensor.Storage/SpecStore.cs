@@ -4,9 +4,6 @@ namespace Sensor.Storage;
 
 public sealed record SpecImport(IReadOnlyList<ApiSpec> Imported, IReadOnlyList<SpecLoadFailure> Failures);
 
-/// <summary>A spec file as read; stored under its full path.</summary>
-public sealed record SpecFile(string Path, byte[] Content);
-
 public sealed record SpecEvaluation(int Specs, int Findings, int New, int Fixed, IReadOnlyDictionary<string, int> ByCategory);
 
 /// <summary>
@@ -27,49 +24,15 @@ public static class SpecStore
     /// <summary>Loads every spec file of a directory (or one file) and stores it, replacing an earlier import of the same path.</summary>
     public static SpecImport Import(SensorDatabase db, string path, DateTime now)
     {
-        var (files, failures) = ReadFiles(path);
+        var (files, failures) = SpecLoader.ReadFiles(path);
         var imported = Import(db, files, now);
         return imported with { Failures = [.. failures, .. imported.Failures] };
-    }
-
-    /// <summary>
-    /// The spec files of a directory (or one file), read but not parsed: what an import stores, and what the CLI
-    /// sends to a running service, which holds the database. Files that cannot be read are failures.
-    /// </summary>
-    public static (List<SpecFile> Files, List<SpecLoadFailure> Failures) ReadFiles(string path)
-    {
-        var files = new List<SpecFile>();
-        var failures = new List<SpecLoadFailure>();
-        IEnumerable<string> paths;
-        if (Directory.Exists(path)) paths = SpecLoader.FilesIn(path);
-        else if (File.Exists(path)) paths = [path];
-        else { failures.Add(new SpecLoadFailure(path, "no such file or directory")); return (files, failures); }
-        foreach (var p in paths)
-        {
-            try { files.Add(new SpecFile(p, File.ReadAllBytes(p))); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { failures.Add(new SpecLoadFailure(p, "cannot read the file: " + e.Message)); }
-        }
-        return (files, failures);
     }
 
     /// <summary>Parses spec files and stores those that read, replacing earlier imports of the same paths.</summary>
     public static SpecImport Import(SensorDatabase db, IReadOnlyList<SpecFile> files, DateTime now)
     {
-        var specs = new List<(ApiSpec Spec, SpecFile File)>();
-        var failures = new List<SpecLoadFailure>();
-        foreach (var f in files)
-        {
-            // A file the reader chokes on in a way it does not report as a SpecFormatException (YAML anchors that form a
-            // cycle raise the YAML converter's OpenApiReaderException) is still just an unreadable spec: a failure to
-            // report (exit 2), not a crash of the command.
-            try { specs.Add((SpecLoader.Parse(f.Content, f.Path), f)); }
-            catch (SpecFormatException e) { failures.Add(new SpecLoadFailure(f.Path, e.Reason)); }
-            catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
-            {
-                failures.Add(new SpecLoadFailure(f.Path, "not a readable OpenAPI document: " + e.Message.Split('\n')[0].TrimEnd()));
-            }
-        }
-
+        var (specs, failures) = SpecLoader.ParseAll(files);
         using var tx = db.Connection.BeginTransaction();
         foreach (var (s, f) in specs)
         {

@@ -148,7 +148,7 @@ public class LiveRunnerTests : IDisposable
         {
             Assert.True(src!.Done.Wait(TimeSpan.FromSeconds(60)));
             Assert.True(Eventually(() => Remote(Db, "select count(*) from endpoints") > 0), "no inventory while running");
-            var (files, unread) = SpecStore.ReadFiles(specs);
+            var (files, unread) = Sensor.Analysis.Specs.SpecLoader.ReadFiles(specs);
             Assert.Empty(unread);
             var imp = QueryClient.ImportSpecs(sock, files);
             var one = Assert.Single(imp.Imported);

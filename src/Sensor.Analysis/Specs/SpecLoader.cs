@@ -23,12 +23,12 @@ public static partial class SpecLoader
     private const string NullableMarker = "x-sensor-nullable";
 
     /// <summary>Loads one document. Throws <see cref="SpecFormatException"/> when it cannot be read or is not OpenAPI.</summary>
-    public static ApiSpec Load(string path)
+    public static ApiSpec Load(string path) => Parse(Read(path), path);
+
+    private static byte[] Read(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        try { return File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SpecFormatException(path, "cannot read the file: " + e.Message, e); }
-        return Parse(bytes, path);
     }
 
     /// <summary>Loads a document from memory; <paramref name="sourcePath"/> names it in the result and in errors.</summary>
@@ -60,26 +60,56 @@ public static partial class SpecLoader
     }
 
     /// <summary>
-    /// Every *.yaml, *.yml and *.json below <paramref name="dir"/>, in path order. Files that are not OpenAPI documents
-    /// or cannot be read are listed in <see cref="SpecSet.Failures"/> instead of stopping the load.
+    /// The spec files of a directory (every *.yaml, *.yml and *.json below it, in path order) or one file, read but
+    /// not parsed: what an import stores, and what the CLI sends to a running service, which holds the database.
+    /// What cannot be read is a failure, not a stop.
     /// </summary>
-    public static SpecSet LoadDirectory(string dir)
+    public static (List<SpecFile> Files, List<SpecLoadFailure> Failures) ReadFiles(string path)
     {
-        var specs = new List<ApiSpec>();
+        var files = new List<SpecFile>();
         var failures = new List<SpecLoadFailure>();
-        foreach (var file in FilesIn(dir))
+        List<string> paths;
+        try
         {
-            try { specs.Add(Load(file)); }
-            catch (SpecFormatException e) { failures.Add(new SpecLoadFailure(file, e.Reason)); }
+            if (Directory.Exists(path))
+                paths = Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+                    .Where(f => SpecExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                    .Order(StringComparer.Ordinal).ToList();
+            else if (File.Exists(path)) paths = [path];
+            else { failures.Add(new SpecLoadFailure(path, "no such file or directory")); return (files, failures); }
         }
-        return new SpecSet(specs, failures);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failures.Add(new SpecLoadFailure(path, "cannot read the directory: " + e.Message));
+            return (files, failures);
+        }
+        foreach (var p in paths)
+        {
+            try { files.Add(new SpecFile(p, Read(p))); }
+            catch (SpecFormatException e) { failures.Add(new SpecLoadFailure(p, e.Reason)); }
+        }
+        return (files, failures);
     }
 
-    /// <summary>The spec files below <paramref name="dir"/> (*.yaml, *.yml, *.json), in path order.</summary>
-    public static IEnumerable<string> FilesIn(string dir) =>
-        Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
-            .Where(f => SpecExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-            .Order(StringComparer.Ordinal);
+    /// <summary>Parses each file; one that is not a readable OpenAPI document is a failure, not a stop.</summary>
+    public static (List<(ApiSpec Spec, SpecFile File)> Specs, List<SpecLoadFailure> Failures) ParseAll(IEnumerable<SpecFile> files)
+    {
+        var specs = new List<(ApiSpec, SpecFile)>();
+        var failures = new List<SpecLoadFailure>();
+        foreach (var f in files)
+        {
+            // A file the reader chokes on in a way it does not report as a SpecFormatException (YAML anchors that form a
+            // cycle raise the YAML converter's OpenApiReaderException) is still just an unreadable spec: a failure to
+            // report (exit 2), not a crash of the command.
+            try { specs.Add((Parse(f.Content, f.Path), f)); }
+            catch (SpecFormatException e) { failures.Add(new SpecLoadFailure(f.Path, e.Reason)); }
+            catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
+            {
+                failures.Add(new SpecLoadFailure(f.Path, "not a readable OpenAPI document: " + e.Message.Split('\n')[0].TrimEnd()));
+            }
+        }
+        return (specs, failures);
+    }
 
     private static string Describe(OpenApiError e) => string.IsNullOrEmpty(e.Pointer) ? e.Message : $"{e.Message} (at {e.Pointer})";
 

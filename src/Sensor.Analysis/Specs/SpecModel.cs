@@ -187,14 +187,7 @@ public sealed class SpecFormatException(string path, string reason, Exception? i
     public string Reason { get; } = reason;
 }
 
-/// <summary>Specs loaded from a directory plus the files that were skipped and why.</summary>
-public sealed class SpecSet(IReadOnlyList<ApiSpec> specs, IReadOnlyList<SpecLoadFailure> failures) : IReadOnlyList<ApiSpec>
-{
-    public IReadOnlyList<SpecLoadFailure> Failures { get; } = failures;
-    public ApiSpec this[int index] => specs[index];
-    public int Count => specs.Count;
-    public IEnumerator<ApiSpec> GetEnumerator() => specs.GetEnumerator();
-    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-}
+/// <summary>A spec file as read; stored under its full path.</summary>
+public sealed record SpecFile(string Path, byte[] Content);
 
 public sealed record SpecLoadFailure(string Path, string Reason);

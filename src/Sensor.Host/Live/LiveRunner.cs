@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sensor.Analysis.Inventory;
 using Sensor.Analysis.Rules;
+using Sensor.Analysis.Specs;
 using Sensor.Capture.Live;
 using Sensor.Core;
 using Sensor.Host.Pipeline;

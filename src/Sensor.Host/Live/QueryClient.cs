@@ -64,7 +64,7 @@ public static class QueryClient
         return doc.RootElement.GetProperty("path").GetString()!;
     }
 
-    public sealed record RemoteSpec(string Path, string Title, string Version, string OpenApiVersion, int Operations, int Warnings);
+    public sealed record RemoteSpec(string Path, string Title, string? Version, string OpenApiVersion, int Operations, int Warnings);
 
     public sealed record RemoteSpecImport(IReadOnlyList<RemoteSpec> Imported, IReadOnlyList<Sensor.Analysis.Specs.SpecLoadFailure> Failures, Sensor.Storage.SpecEvaluation Evaluation);
 
@@ -72,7 +72,7 @@ public static class QueryClient
     /// Sends spec files (read by the caller, named by their full paths) to the service, which stores them and judges
     /// its inventory against every stored spec. Throws <see cref="RemoteQueryException"/> when they do not fit in one request.
     /// </summary>
-    public static RemoteSpecImport ImportSpecs(string socketPath, IReadOnlyList<Sensor.Storage.SpecFile> files)
+    public static RemoteSpecImport ImportSpecs(string socketPath, IReadOnlyList<Sensor.Analysis.Specs.SpecFile> files)
     {
         long size = files.Sum(f => (f.Content.Length + 2L) / 3 * 4 + f.Path.Length * 6L + 64);
         if (size > QueryServer.MaxRequestBytes - 1024)
@@ -80,7 +80,7 @@ public static class QueryClient
         using var doc = Ask(socketPath, new { op = "import-specs", files = files.Select(f => new { path = Path.GetFullPath(f.Path), content = f.Content }) });
         var r = doc.RootElement;
         var imported = r.GetProperty("imported").EnumerateArray()
-            .Select(e => new RemoteSpec(e.GetProperty("path").GetString()!, e.GetProperty("title").GetString()!, e.GetProperty("version").GetString()!,
+            .Select(e => new RemoteSpec(e.GetProperty("path").GetString()!, e.GetProperty("title").GetString()!, e.GetProperty("version").GetString(),
                 e.GetProperty("openapi").GetString()!, e.GetProperty("operations").GetInt32(), e.GetProperty("warnings").GetInt32())).ToList();
         var failures = r.GetProperty("failures").EnumerateArray()
             .Select(e => new Sensor.Analysis.Specs.SpecLoadFailure(e.GetProperty("path").GetString()!, e.GetProperty("reason").GetString()!)).ToList();

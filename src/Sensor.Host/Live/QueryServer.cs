@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.Logging;
+using Sensor.Analysis.Specs;
 using Sensor.Storage;
 
 namespace Sensor.Host.Live;
@@ -166,44 +167,16 @@ public sealed class QueryServer : IDisposable
         if (files.FirstOrDefault(f => !System.IO.Path.IsPathFullyQualified(f.Path)) is { } relative) return Error($"{relative.Path}: not a full path");
         if (_runner == null) return Error("no running service to import into");
         var (imp, ev) = _runner.ImportSpecs(files);
-        var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
+        return JsonSerializer.SerializeToUtf8Bytes(new
         {
-            w.WriteStartObject();
-            w.WriteStartArray("imported");
-            foreach (var sp in imp.Imported)
+            imported = imp.Imported.Select(sp => new
             {
-                w.WriteStartObject();
-                w.WriteString("path", sp.SourcePath);
-                w.WriteString("title", sp.Title);
-                w.WriteString("version", sp.Version);
-                w.WriteString("openapi", sp.OpenApiVersion);
-                w.WriteNumber("operations", sp.Operations.Count);
-                w.WriteNumber("warnings", sp.Warnings.Count);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("failures");
-            foreach (var f in imp.Failures)
-            {
-                w.WriteStartObject();
-                w.WriteString("path", f.Path);
-                w.WriteString("reason", f.Reason);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartObject("evaluation");
-            w.WriteNumber("specs", ev.Specs);
-            w.WriteNumber("findings", ev.Findings);
-            w.WriteNumber("new", ev.New);
-            w.WriteNumber("fixed", ev.Fixed);
-            w.WriteStartObject("by_category");
-            foreach (var (c, n) in ev.ByCategory) w.WriteNumber(c, n);
-            w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        return ms.ToArray();
+                path = sp.SourcePath, title = sp.Title, version = sp.Version, openapi = sp.OpenApiVersion,
+                operations = sp.Operations.Count, warnings = sp.Warnings.Count,
+            }),
+            failures = imp.Failures.Select(f => new { path = f.Path, reason = f.Reason }),
+            evaluation = new { specs = ev.Specs, findings = ev.Findings, @new = ev.New, @fixed = ev.Fixed, by_category = ev.ByCategory },
+        });
     }
 
     private readonly object _snapshotLock = new();
